@@ -1,0 +1,56 @@
+"""LoRA and Embedding: adapters stacked onto an inference through its list inputs, each with a weight."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graph_runtime.compile import NodeCompileContext
+from graph_runtime.params import Kind, Param
+from graph_runtime.registry import NodeType, OutputPort, PortType
+from nodes.models import air_param
+
+
+def _adapter(output: str) -> Callable[[NodeCompileContext], dict[str, Any]]:
+    def compile_adapter(ctx: NodeCompileContext) -> dict[str, Any]:
+        return {output: ctx.api_params()}
+
+    return compile_adapter
+
+
+def _weight(what: str) -> Param:
+    return Param(
+        "weight",
+        Kind.FLOAT,
+        default=1.0,
+        minimum=-4,
+        maximum=4,
+        help=f"Strength of the {what}: -4 (negative influence) to 4 (maximum influence); 0 turns it off.",
+    )
+
+
+LORA = NodeType(
+    id="lora",
+    title="LoRA",
+    category="Models",
+    description="A low-rank adaptation that adds a style or subject to the base model. Wire several into an "
+    "inference's LoRA list; the order is kept.",
+    params=(air_param("AIR id of the LoRA, e.g. civitai:132942@146296."), _weight("LoRA")),
+    outputs=(OutputPort("lora", PortType.LORA),),
+    summary=("model", "weight"),
+    compile=_adapter("lora"),
+)
+
+EMBEDDING = NodeType(
+    id="embedding",
+    title="Embedding",
+    category="Models",
+    description="A textual inversion: a learned token for a concept. A negative weight suppresses the concept "
+    "(e.g. a 'bad hands' embedding).",
+    params=(air_param("AIR id of the embedding (textual inversion)."), _weight("embedding")),
+    outputs=(OutputPort("embedding", PortType.EMBEDDING),),
+    summary=("model", "weight"),
+    compile=_adapter("embedding"),
+)
+
+NODE_TYPES = (LORA, EMBEDDING)
