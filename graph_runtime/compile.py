@@ -109,17 +109,18 @@ class NodeCompileContext:
         self._build.plan.outputs.append(PlannedOutput(self.node_id, kind, image, options))
 
 
-def build_graph(workflow: Workflow) -> nx.MultiDiGraph:
-    """The workflow as a networkx multigraph: node ids, one edge per link (keyed by link id)."""
-    graph = nx.MultiDiGraph()
+def build_graph(workflow: Workflow) -> nx.DiGraph:
+    """The workflow's dependency graph: an edge from each node to every node one of its outputs feeds."""
+    graph = nx.DiGraph()
     graph.add_nodes_from(workflow.nodes)
-    for link in workflow.links:
-        if link.from_.node in workflow.nodes and link.to.node in workflow.nodes:
-            graph.add_edge(link.from_.node, link.to.node, key=link.id)
+    nodes = workflow.nodes
+    graph.add_edges_from(
+        (link.from_.node, link.to.node) for link in workflow.links if link.from_.node in nodes and link.to.node in nodes
+    )
     return graph
 
 
-def needed_nodes(workflow: Workflow, registry: Registry, graph: nx.MultiDiGraph | None = None) -> set[str]:
+def needed_nodes(workflow: Workflow, registry: Registry, graph: nx.DiGraph | None = None) -> set[str]:
     """Output nodes and everything upstream of them: the part of the graph a run executes."""
     graph = graph if graph is not None else build_graph(workflow)
     roots = [nid for nid, n in workflow.nodes.items() if (nt := registry.get(n.type)) is not None and nt.is_output]
@@ -158,7 +159,8 @@ def compile_workflow(
         incoming[link.to.node].append(link)
 
     values: dict[tuple[str, str], Any] = {}
-    for node_id in nx.topological_sort(graph.subgraph(needed)):
+    # Sorting the whole graph and filtering is linear; sorting a subgraph view is not.
+    for node_id in (n for n in nx.topological_sort(graph) if n in needed):
         node = workflow.nodes[node_id]
         node_type = registry[node.type]
         inputs: dict[str, list[Any]] = defaultdict(list)

@@ -188,13 +188,9 @@ def _check_links(v: _Validation) -> None:
 
 
 def _check_cycles(v: _Validation) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(v.workflow.nodes)
-    graph.add_edges_from(
-        (link.from_.node, link.to.node)
-        for link in v.workflow.links
-        if link.from_.node in v.workflow.nodes and link.to.node in v.workflow.nodes
-    )
+    from graph_runtime.compile import build_graph  # compile imports this module
+
+    graph = build_graph(v.workflow)
     for component in nx.strongly_connected_components(graph):
         if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
             members = sorted(component)
@@ -242,7 +238,7 @@ def _check_node(v: _Validation, node_id: str, node: Node, node_type: NodeType) -
 
 
 def _check_reachability(v: _Validation, graph: nx.DiGraph) -> None:
-    from graph_runtime.compile import needed_nodes  # compile imports this module
+    from graph_runtime.compile import needed_nodes
 
     if not any((nt := v.registry.get(n.type)) is not None and nt.is_output for n in v.workflow.nodes.values()):
         if v.workflow.nodes:
@@ -254,7 +250,7 @@ def _check_reachability(v: _Validation, graph: nx.DiGraph) -> None:
                 "the workflow has no Save Image or Preview Image node, so a run would produce nothing",
             )
         return
-    needed = needed_nodes(v.workflow, v.registry)
+    needed = needed_nodes(v.workflow, v.registry, graph)
     for node_id in v.workflow.nodes:
         if node_id not in needed:
             v.report(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PIL import Image, ImageDraw
 
-from graph_runtime.document import Link, LinkFrom, LinkTo, Metadata, Node, Workflow, save
+from graph_runtime.builder import WorkflowBuilder
+from graph_runtime.document import save
 
 OUT = Path(__file__).resolve().parent.parent / "workflows"
 ASTRONAUT = (
@@ -16,22 +16,9 @@ ASTRONAUT = (
 )
 
 
-class Builder:
-    def __init__(self, name: str, description: str) -> None:
-        self.wf = Workflow(metadata=Metadata(name=name, description=description))
-
-    def node(self, node_id: str, type_: str, x: float, y: float, **params: Any) -> str:
-        self.wf.nodes[node_id] = Node(type=type_, position=(x, y), params=params)
-        return node_id
-
-    def link(self, src: str, output: str, dst: str, input_: str) -> None:
-        link_id = self.wf.new_id(f"{src}-{dst}")
-        self.wf.links.append(
-            Link(id=link_id, from_=LinkFrom(node=src, output=output), to=LinkTo(node=dst, input=input_))
-        )
-
+class Builder(WorkflowBuilder):
     def save(self, filename: str) -> None:
-        save(self.wf, OUT / filename)
+        save(self.workflow, OUT / filename)
 
 
 def text_to_image() -> None:
