@@ -54,7 +54,7 @@ def catalogue_text(registry: Registry) -> str:
             if p.default is not None:
                 bits.append(f"default {p.default}")
             if not p.api:
-                bits.append("editor only")
+                bits.append("not sent to the API")
             lines.append(f"    set  {p.name}: {'; '.join(bits)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
