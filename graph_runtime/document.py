@@ -191,6 +191,9 @@ def _problem_from_pydantic(err: Any, data: Any) -> Problem:
         msg = f"{msg} (got {json.dumps(err['input'], default=str)[:60]})"
     if len(loc) >= 2 and loc[0] == "nodes":
         node_id = str(loc[1])
+        if loc[2:] == ("[key]",):
+            msg = "a node id may use only letters, digits, _ and - (1 to 64 characters)"
+            return Problem(msg, node_id=node_id, field="id", code="invalid_id")
         return Problem(msg, node_id=node_id, field=_loc_text(loc[2:]) or None, code=err["type"])
     if len(loc) >= 2 and loc[0] == "links" and isinstance(loc[1], int):
         link = data["links"][loc[1]] if isinstance(data.get("links"), list) else None
@@ -223,20 +226,44 @@ def loads(
 
     problems = list(_duplicate_key_problems(data))
     data = migrate(data, migrations)  # raises WorkflowLoadError for files from a newer Loomware
+    if registry is None:
+        from nodes import REGISTRY as registry  # the standard node library
+    from graph_runtime.structure import structural_problems
+
     try:
         workflow = Workflow.model_validate(data)
     except ValidationError as exc:
         problems += [_problem_from_pydantic(e, data) for e in exc.errors()]
+        # Report what else is wrong too (unknown types, broken links), from the parts that did parse.
+        partial, unparsed = _salvage(data)
+        for problem in structural_problems(partial, registry):
+            if problem.fatal and not any(f"{node_id!r}" in problem.message for node_id in unparsed):
+                problems.append(problem)
         raise WorkflowLoadError(problems) from None
-
-    if registry is None:
-        from nodes import REGISTRY as registry  # the standard node library
-    from graph_runtime.structure import structural_problems
 
     problems += [p for p in structural_problems(workflow, registry) if p.fatal]
     if problems:
         raise WorkflowLoadError(problems)
     return workflow
+
+
+def _salvage(data: dict[str, Any]) -> tuple[Workflow, set[str]]:
+    """The nodes and links of a malformed file that parse on their own, and the ids of nodes that do not."""
+    nodes: dict[str, Node] = {}
+    unparsed: set[str] = set()
+    raw_nodes = data.get("nodes") if isinstance(data.get("nodes"), dict) else {}
+    for node_id, raw in raw_nodes.items():
+        try:
+            nodes[node_id] = Node.model_validate(raw)
+        except ValidationError:
+            unparsed.add(node_id)
+    links = []
+    for raw in data.get("links") if isinstance(data.get("links"), list) else []:
+        try:
+            links.append(Link.model_validate(raw))
+        except ValidationError:
+            continue
+    return Workflow.model_construct(nodes=nodes, links=links), unparsed
 
 
 def load(path: str | os.PathLike[str], registry: Any | None = None) -> Workflow:

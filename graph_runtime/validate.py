@@ -223,7 +223,7 @@ def _check_node(v: _Validation, node_id: str, node: Node, node_type: NodeType) -
                 )
             continue
         for issue in param.check(node.params[param.name]):
-            v.report(node_id, param.name, issue.code, "error", f"{param.name}: {issue.message}")
+            v.report(node_id, param.name, issue.code, "error", issue.message)
         partner = param.exclusive_with
         if partner and partner in node.params and param.name < partner:
             v.report(

@@ -22,6 +22,8 @@ _OPENPOSE_ONLY = ("includeHandsAndFaceOpenPose",)
 
 def _check_preprocess(ctx: NodeCheckContext) -> None:
     kind = ctx.effective("preProcessorType")
+    if not ctx.valid("preProcessorType"):
+        return
     for names, wanted in ((_CANNY_ONLY, "canny"), (_OPENPOSE_ONLY, "openpose")):
         for name in names:
             if ctx.is_set(name) and kind != wanted:

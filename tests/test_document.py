@@ -157,3 +157,18 @@ def test_migrations_run_in_order_before_validation() -> None:
     assert workflow.metadata.name == "old"
     assert [link.id for link in workflow.links] == ["l0", "l1"]
     assert workflow.links[1].to.input == "positive"
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    data = _example()
+    data["nodes"]["model"]["position"] = [1]  # malformed node
+    data["nodes"]["infer"]["type"] = "image_infrence"  # unknown type
+    data["nodes"]["bad id!"] = {"type": "prompt"}
+    data["links"][2]["to"]["input"] = "img"  # into save_image, which has only "image"
+    msgs = _problems(json.dumps(data))
+    assert len(msgs) == 4
+    assert any("node 'model'" in m and "position" in m for m in msgs)
+    assert any("node 'bad id!'" in m and "letters, digits" in m for m in msgs)
+    assert any("did you mean 'image_inference'" in m for m in msgs)
+    # The link into the malformed node is not reported as dangling: that node exists, it is just malformed.
+    assert not any("does not exist" in m for m in msgs)
