@@ -8,8 +8,12 @@ import tempfile
 from pathlib import Path
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write `data` beside `path`, flush it to disk, then rename over `path` in one step."""
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> Path:
+    """Write `data` beside `path`, flush it to disk, then rename over `path` in one step.
+
+    `durable=False` skips the fsync: the file is still never seen half-written, but a power cut may lose it.
+    Right for caches, which re-run what they lose; wrong for anything a person made.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -17,7 +21,8 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -26,8 +31,8 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    return write_bytes_atomic(path, text.encode("utf-8"))
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> Path:
+    return write_bytes_atomic(path, text.encode("utf-8"), durable=durable)
 
 
 def create_exclusive(path: str | os.PathLike[str], data: bytes) -> bool:

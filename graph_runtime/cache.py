@@ -93,11 +93,11 @@ class ResultCache:
             digest = sha256_bytes(data)
             blob = self._blob(digest)
             if not blob.is_file():
-                write_bytes_atomic(blob, data)
+                write_bytes_atomic(blob, data, durable=False)
             refs.append({"item": index, "prefix": prefix, "blob": digest})
         slim = [{k: v for k, v in item.items() if not k.endswith(("Base64Data", "DataURI"))} for item in items]
         entry = {"version": CACHE_VERSION, "created": time.time(), "items": slim, "images": refs}
-        write_text_atomic(self._entry(sig), json.dumps(entry, ensure_ascii=False))
+        write_text_atomic(self._entry(sig), json.dumps(entry, ensure_ascii=False), durable=False)
 
 
 class UploadCache:
