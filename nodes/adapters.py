@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from graph_runtime.api_params import ADAPTER_WEIGHT, derive
 from graph_runtime.compile import NodeCompileContext
-from graph_runtime.params import Kind, Param
+from graph_runtime.params import Param
 from graph_runtime.registry import NodeType, OutputPort, PortType
 from nodes.models import air_param
 
@@ -19,14 +20,7 @@ def _adapter(output: str) -> Callable[[NodeCompileContext], dict[str, Any]]:
 
 
 def _weight(what: str) -> Param:
-    return Param(
-        "weight",
-        Kind.FLOAT,
-        default=1.0,
-        minimum=-4,
-        maximum=4,
-        help=f"Strength of the {what}: -4 (negative influence) to 4 (maximum influence); 0 turns it off.",
-    )
+    return derive(ADAPTER_WEIGHT, help=ADAPTER_WEIGHT.help.replace("Strength", f"Strength of the {what}"))
 
 
 LORA = NodeType(

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph_runtime.api_facts import CONTROL_MODES, PREPROCESSORS
+from graph_runtime import api_params as api
+from graph_runtime.api_params import derive
 from graph_runtime.compile import NodeCompileContext
-from graph_runtime.params import Kind, Param
 from graph_runtime.plan import Ref
 from graph_runtime.registry import InputPort, NodeType, OutputPort, PortType
 from graph_runtime.validate import NodeCheckContext
 from nodes.models import air_param
-from nodes.shared_params import MAX_STEPS, dimension, step_bounds
 
 _CANNY_ONLY = ("lowThresholdCanny", "highThresholdCanny")
 _OPENPOSE_ONLY = ("includeHandsAndFaceOpenPose",)
@@ -52,38 +51,12 @@ CONTROLNET_PREPROCESS = NodeType(
     description="Turns an image into a guide image for a ControlNet: canny edges, depth, pose, line art, ...",
     inputs=(InputPort("image", PortType.IMAGE, help="The image to extract structure from."),),
     params=(
-        Param(
-            "preProcessorType",
-            Kind.ENUM,
-            required=True,
-            initial="canny",
-            choices=PREPROCESSORS,
-            help="Which guide to extract; pick the one the ControlNet model was trained on.",
-        ),
-        dimension("width", required=False),
-        dimension("height", required=False),
-        Param(
-            "lowThresholdCanny",
-            Kind.INT,
-            default=100,
-            minimum=0,
-            maximum=255,
-            help="Canny only: edges weaker than this are dropped.",
-        ),
-        Param(
-            "highThresholdCanny",
-            Kind.INT,
-            default=200,
-            minimum=0,
-            maximum=255,
-            help="Canny only: edges stronger than this are always kept.",
-        ),
-        Param(
-            "includeHandsAndFaceOpenPose",
-            Kind.BOOL,
-            default=False,
-            help="OpenPose only: detect hands and face as well as the body.",
-        ),
+        derive(api.PREPROCESSOR_TYPE, initial="canny"),
+        derive(api.WIDTH, required=False, help="Width of the guide image (128-2048, divisible by 64)."),
+        derive(api.HEIGHT, required=False, help="Height of the guide image (128-2048, divisible by 64)."),
+        api.CANNY_LOW,
+        api.CANNY_HIGH,
+        api.OPENPOSE_HANDS_AND_FACE,
     ),
     outputs=(OutputPort("guide", PortType.IMAGE, help="The guide image (its guideImageUUID)."),),
     summary=("preProcessorType",),
@@ -118,37 +91,12 @@ CONTROLNET = NodeType(
     inputs=(InputPort("guide_image", PortType.IMAGE, help="A preprocessed guide image."),),
     params=(
         air_param("AIR id of the ControlNet model, matching the guide's kind (e.g. runware:25@1 for canny)."),
-        *step_bounds("guidance", start_min=1, pct_start_min=0),
-        Param(
-            "endStep",
-            Kind.INT,
-            minimum=2,
-            maximum=MAX_STEPS,
-            exclusive_with="endStepPercentage",
-            help="Step at which the guidance ends: above startStep, at most the inference's steps. "
-            "Alternative to endStepPercentage.",
-        ),
-        Param(
-            "endStepPercentage",
-            Kind.INT,
-            minimum=1,
-            maximum=100,
-            help="Percentage of the steps at which the guidance ends: above startStepPercentage, at most 100.",
-        ),
-        Param(
-            "weight",
-            Kind.FLOAT,
-            default=1.0,
-            minimum=0,
-            maximum=1,
-            help="How strongly the guide steers the image: 0 no influence, 1 full influence.",
-        ),
-        Param(
-            "controlMode",
-            Kind.ENUM,
-            choices=CONTROL_MODES,
-            help="prompt: the prompt matters more; controlnet: the guide matters more; balanced: both.",
-        ),
+        api.CONTROLNET_START_STEP,
+        api.CONTROLNET_START_PERCENTAGE,
+        api.CONTROLNET_END_STEP,
+        api.CONTROLNET_END_PERCENTAGE,
+        api.CONTROLNET_WEIGHT,
+        api.CONTROL_MODE,
     ),
     outputs=(OutputPort("controlnet", PortType.CONTROLNET),),
     summary=("model", "weight"),

@@ -4,59 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph_runtime.api_facts import (
-    ARCHITECTURES,
-    MIN_USEFUL_IMG2IMG_STEPS,
-    OUTPUT_FORMATS,
-    SCHEDULERS,
-    SEED_MAX,
-    SEED_MIN,
-    Architecture,
-    img2img_steps,
-)
+from graph_runtime import api_params as api
+from graph_runtime.api_facts import ARCHITECTURES, MIN_USEFUL_IMG2IMG_STEPS, Architecture, img2img_steps
+from graph_runtime.api_params import derive
 from graph_runtime.compile import NodeCompileContext
 from graph_runtime.params import Kind, Param
 from graph_runtime.plan import Ref
 from graph_runtime.registry import InputPort, NodeType, OutputPort, PortType
 from graph_runtime.validate import NodeCheckContext
-from nodes.shared_params import dimension
 
 #: What the seed does after each run in the editor (ComfyUI's "control after generate").
 SEED_AFTER_RUN = ("fixed", "increment", "randomize")
 
 PARAMS = (
-    dimension("width", required=True, initial=1024),
-    dimension("height", required=True, initial=1024),
-    Param(
-        "steps",
-        Kind.INT,
-        default=20,
-        minimum=1,
-        maximum=100,
-        help="Denoising iterations: more refine further, with diminishing returns. 1-100.",
-    ),
-    Param(
-        "CFGScale",
-        Kind.FLOAT,
-        default=7.0,
-        minimum=0,
-        maximum=50,
-        help="How closely the image follows the prompt: 0-50; 0 or 1 turns guidance off.",
-    ),
-    Param(
-        "scheduler",
-        Kind.ENUM,
-        choices=SCHEDULERS,
-        help="The sampling algorithm; unset uses the model's own (DPM++ 2M Karras is a good all-rounder).",
-    ),
-    Param(
-        "seed",
-        Kind.SEED,
-        minimum=SEED_MIN,
-        maximum=SEED_MAX,
-        help="Starting noise: the same seed and settings give the same image. Unset: a new random seed "
-        "each run (recorded in the report).",
-    ),
+    derive(api.WIDTH, initial=1024),
+    derive(api.HEIGHT, initial=1024),
+    api.STEPS,
+    api.CFG_SCALE,
+    api.SCHEDULER,
+    derive(api.SEED, help=api.SEED.help.replace("returned with the result", "recorded in the run's report")),
     Param(
         "seedAfterRun",
         Kind.ENUM,
@@ -65,46 +31,13 @@ PARAMS = (
         api=False,
         help="What the editor does to the seed after a run: keep it, add one, or pick a new random one.",
     ),
-    Param(
-        "clipSkip",
-        Kind.INT,
-        minimum=0,
-        maximum=2,
-        help="Extra CLIP layers to skip when reading the prompt (SD 1.5 and SDXL only): 0-2.",
-    ),
-    Param(
-        "numberResults",
-        Kind.INT,
-        default=1,
-        minimum=1,
-        maximum=20,
-        help="Images to make; each extra one uses seed + 1, + 2, ...",
-    ),
-    Param(
-        "strength",
-        Kind.FLOAT,
-        default=0.8,
-        minimum=0,
-        maximum=1,
-        help="Image-to-image only: how much of the seed image to repaint (0-1). Only the last "
-        "round(steps x strength) steps run.",
-    ),
-    Param(
-        "outputFormat",
-        Kind.ENUM,
-        default="JPG",
-        choices=OUTPUT_FORMATS,
-        help="File format of the result; transparency needs PNG or WEBP.",
-    ),
-    Param(
-        "outputQuality",
-        Kind.INT,
-        default=95,
-        minimum=20,
-        maximum=99,
-        help="Compression quality of JPG and WEBP results: 20-99.",
-    ),
+    api.CLIP_SKIP,
+    api.NUMBER_RESULTS,
+    api.STRENGTH,
+    api.OUTPUT_FORMAT,
+    api.OUTPUT_QUALITY,
 )
+
 
 INPUTS = (
     InputPort("positive", PortType.TEXT, help="What the image should show."),

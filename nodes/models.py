@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph_runtime import api_params as api
 from graph_runtime.api_facts import ARCHITECTURES
 from graph_runtime.compile import NodeCompileContext
 from graph_runtime.params import Kind, Param
@@ -11,7 +12,7 @@ from graph_runtime.registry import NodeType, OutputPort, PortType
 
 
 def air_param(help_text: str) -> Param:
-    return Param("model", Kind.AIR, required=True, help=help_text)
+    return api.derive(api.MODEL, help=help_text)
 
 
 def _compile_model(ctx: NodeCompileContext) -> dict[str, Any]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph_runtime.api_facts import BLANK_PROMPT
+from graph_runtime.api_params import POSITIVE_PROMPT, derive
 from graph_runtime.compile import NodeCompileContext
-from graph_runtime.params import Kind, Param
 from graph_runtime.registry import NodeType, OutputPort, PortType
 
 
@@ -21,14 +20,12 @@ PROMPT = NodeType(
     description="Text that guides generation: wire it to a positive prompt (what to see) or a negative one "
     "(what to avoid).",
     params=(
-        Param(
-            "text",
-            Kind.TEXT,
-            required=True,
-            min_length=2,
-            max_length=3000,
-            help="What the image should show (or avoid, as a negative prompt). 2-3000 characters; "
-            f"{BLANK_PROMPT} generates with no prompt guidance.",
+        derive(
+            POSITIVE_PROMPT,
+            name="text",
+            help=POSITIVE_PROMPT.help.replace(
+                "What the image should show", "What the image should show (or avoid, as a negative prompt)"
+            ),
         ),
     ),
     outputs=(OutputPort("text", PortType.TEXT),),

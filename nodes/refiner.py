@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph_runtime.api_params import REFINER_START_PERCENTAGE, REFINER_START_STEP
 from graph_runtime.compile import NodeCompileContext
 from graph_runtime.registry import NodeType, OutputPort, PortType
 from graph_runtime.validate import NodeCheckContext
 from nodes.models import air_param
-from nodes.shared_params import step_bounds
 
 
 def _check(ctx: NodeCheckContext) -> None:
@@ -32,7 +32,8 @@ REFINER = NodeType(
     "5-15% of the steps; SDXL only.",
     params=(
         air_param("AIR id of the SDXL refiner, e.g. civitai:101055@128080 (the official one)."),
-        *step_bounds("refiner", start_min=2, pct_start_min=1),
+        REFINER_START_STEP,
+        REFINER_START_PERCENTAGE,
     ),
     outputs=(OutputPort("refiner", PortType.REFINER),),
     summary=("model", "startStep", "startStepPercentage"),

@@ -9,48 +9,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph_runtime.api_facts import (
-    BLANK_PROMPT,
-    CONTROL_MODES,
-    OUTPUT_FORMATS,
-    OUTPUT_TYPES,
-    PREPROCESSORS,
-    SEED_MAX,
-    SEED_MIN,
-)
+from graph_runtime import api_params as api
+from graph_runtime.api_facts import BLANK_PROMPT
 from graph_runtime.backends.base import ApiError, JsonDict
 from graph_runtime.params import Kind, Param
 
-DELIVERY_METHODS = ("sync", "async")
-
-P_PROMPT = Param("positivePrompt", Kind.TEXT, required=True, min_length=2, max_length=3000)
-P_NEGATIVE = Param("negativePrompt", Kind.TEXT, min_length=2, max_length=3000)
-P_MODEL = Param("model", Kind.AIR, required=True)
-P_WIDTH = Param("width", Kind.INT, required=True, minimum=64, maximum=2048, multiple_of=64)
-P_HEIGHT = Param("height", Kind.INT, required=True, minimum=64, maximum=2048, multiple_of=64)
-P_STEPS = Param("steps", Kind.INT, default=20, minimum=1, maximum=100)
-P_CFG = Param("CFGScale", Kind.FLOAT, default=7.0, minimum=0, maximum=50)
-P_SCHEDULER = Param("scheduler", Kind.STRING)  # checked against the engine's own mapping
-P_SEED = Param("seed", Kind.SEED, minimum=SEED_MIN, maximum=SEED_MAX)
-P_CLIP_SKIP = Param("clipSkip", Kind.INT, default=0, minimum=0, maximum=2)
-P_VAE = Param("vae", Kind.AIR)
-P_NUMBER_RESULTS = Param("numberResults", Kind.INT, default=1, minimum=1, maximum=20)
-P_STRENGTH = Param("strength", Kind.FLOAT, default=0.8, minimum=0, maximum=1)
-P_OUTPUT_TYPE = Param("outputType", Kind.ENUM, default="URL", choices=OUTPUT_TYPES)
-P_OUTPUT_FORMAT = Param("outputFormat", Kind.ENUM, default="JPG", choices=OUTPUT_FORMATS)
-P_OUTPUT_QUALITY = Param("outputQuality", Kind.INT, default=95, minimum=20, maximum=99)
-P_INCLUDE_COST = Param("includeCost", Kind.BOOL, default=False)
-P_DELIVERY = Param("deliveryMethod", Kind.ENUM, default="sync", choices=DELIVERY_METHODS)
+# The API's own field declarations; the engine departs from them only where it says so.
+P_PROMPT = api.POSITIVE_PROMPT
+P_NEGATIVE = api.NEGATIVE_PROMPT
+P_MODEL = api.MODEL
+# The local engine also renders 64 px (the API's minimum is 128) so previews and tests on tiny models stay fast.
+P_WIDTH = api.derive(api.WIDTH, minimum=64)
+P_HEIGHT = api.derive(api.HEIGHT, minimum=64)
+P_STEPS = api.STEPS
+P_CFG = api.CFG_SCALE
+P_SCHEDULER = api.derive(api.SCHEDULER, kind=Kind.STRING, choices=())  # checked against the engine's own mapping
+P_SEED = api.SEED
+P_CLIP_SKIP = api.derive(api.CLIP_SKIP, default=0)  # unset: no extra layers skipped
+P_VAE = api.VAE
+P_NUMBER_RESULTS = api.NUMBER_RESULTS
+P_STRENGTH = api.STRENGTH
+P_OUTPUT_TYPE = api.OUTPUT_TYPE
+P_OUTPUT_FORMAT = api.OUTPUT_FORMAT
+P_OUTPUT_QUALITY = api.OUTPUT_QUALITY
+P_INCLUDE_COST = api.INCLUDE_COST
+P_DELIVERY = api.DELIVERY_METHOD
 P_IMAGE_REF = Param("image", Kind.STRING, min_length=1)
-P_ADAPTER_WEIGHT = Param("weight", Kind.FLOAT, default=1.0, minimum=-4, maximum=4)
-P_CN_WEIGHT = Param("weight", Kind.FLOAT, default=1.0, minimum=0, maximum=1)
-P_CN_START_PCT = Param("startStepPercentage", Kind.INT, minimum=0, maximum=99)
-P_CN_END_PCT = Param("endStepPercentage", Kind.INT, minimum=1, maximum=100)
-P_CN_MODE = Param("controlMode", Kind.ENUM, default="balanced", choices=CONTROL_MODES)
-P_REFINER_PCT = Param("startStepPercentage", Kind.INT, minimum=1, maximum=99)
-P_PREPROCESSOR = Param("preProcessorType", Kind.ENUM, required=True, choices=PREPROCESSORS)
-P_CANNY_LOW = Param("lowThresholdCanny", Kind.INT, default=100, minimum=0, maximum=255)
-P_CANNY_HIGH = Param("highThresholdCanny", Kind.INT, default=200, minimum=0, maximum=255)
+P_ADAPTER_WEIGHT = api.ADAPTER_WEIGHT
+P_CN_WEIGHT = api.CONTROLNET_WEIGHT
+P_CN_START_PCT = api.CONTROLNET_START_PERCENTAGE
+P_CN_END_PCT = api.CONTROLNET_END_PERCENTAGE
+P_CN_MODE = api.derive(api.CONTROL_MODE, default="balanced")  # unset: neither side favoured
+P_REFINER_PCT = api.REFINER_START_PERCENTAGE
+P_PREPROCESSOR = api.PREPROCESSOR_TYPE
+P_CANNY_LOW = api.CANNY_LOW
+P_CANNY_HIGH = api.CANNY_HIGH
 
 
 def invalid(field: str, message: str, **extra: Any) -> ApiError:
