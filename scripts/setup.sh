@@ -9,5 +9,10 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[local,dev]'
+log=.venv/install.log
+echo "setting up .venv (log: $log) ..." >&2
+if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[local,dev]'; } >"$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "setup failed; the whole log is in $log" >&2
+  exit 1
+fi
