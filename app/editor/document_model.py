@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from graph_runtime.document import Group, Link, Node, Workflow
+from graph_runtime.document import Group, Link, Node, Note, Workflow
 from graph_runtime.registry import NodeType
 from nodes import REGISTRY
 
@@ -40,7 +40,7 @@ def _insert_at(mapping: dict[str, Any], index: int | None, key: str, value: Any)
 class DocumentModel(QObject):
     node_added = Signal(str)
     node_removed = Signal(str)
-    node_changed = Signal(str)  # parameters, title, colour
+    node_changed = Signal(str)  # parameters, title, colour, collapsed
     node_moved = Signal(str)
     link_added = Signal(str)
     link_removed = Signal(object)  # the Link that went away
@@ -48,6 +48,9 @@ class DocumentModel(QObject):
     group_added = Signal(str)
     group_removed = Signal(str)
     group_changed = Signal(str)
+    note_added = Signal(str)
+    note_removed = Signal(str)
+    note_changed = Signal(str)  # text, position or width
     reset = Signal()  # the whole workflow was replaced
     changed = Signal()  # after any of the above
 
@@ -116,9 +119,13 @@ class DocumentModel(QObject):
         return old, old_index
 
     def set_title(self, node_id: str, title: str | None) -> str | None:
+        return self.set_node_field(node_id, "title", title)
+
+    def set_node_field(self, node_id: str, name: str, value: Any) -> Any:
+        """Set a node's title, color or collapsed (None drops it from the file); returns the old value."""
         node = self.workflow.nodes[node_id]
-        old = node.title
-        node.title = title
+        old = getattr(node, name)
+        setattr(node, name, value)
         self.node_changed.emit(node_id)
         self.changed.emit()
         return old
@@ -181,10 +188,44 @@ class DocumentModel(QObject):
             self.changed.emit()
 
     def set_group_title(self, group_id: str, title: str) -> str:
+        return self.set_group_field(group_id, "title", title)
+
+    def set_group_field(self, group_id: str, name: str, value: Any) -> Any:
+        """Set a group's title, rect or color; returns the old value."""
         group = self.group(group_id)
         assert group is not None
-        old = group.title
-        group.title = title
+        old = getattr(group, name)
+        setattr(group, name, value)
         self.group_changed.emit(group_id)
+        self.changed.emit()
+        return old
+
+    # ------------------------------------------------------------------ notes
+
+    def note(self, note_id: str) -> Note | None:
+        return next((n for n in self.workflow.notes if n.id == note_id), None)
+
+    def add_note(self, note: Note, index: int | None = None) -> None:
+        notes = self.workflow.notes
+        notes.insert(len(notes) if index is None else index, note)
+        self.note_added.emit(note.id)
+        self.changed.emit()
+
+    def remove_note(self, note_id: str) -> tuple[Note, int]:
+        notes = self.workflow.notes
+        index = next(i for i, n in enumerate(notes) if n.id == note_id)
+        note = notes.pop(index)
+        self.note_removed.emit(note_id)
+        self.changed.emit()
+        return note, index
+
+    def set_note_field(self, note_id: str, name: str, value: Any) -> Any:
+        """Set a note's text, position or width; returns the old value."""
+        note = self.note(note_id)
+        assert note is not None
+        old = getattr(note, name)
+        if old != value:
+            setattr(note, name, value)
+        self.note_changed.emit(note_id)
         self.changed.emit()
         return old

@@ -6,8 +6,9 @@ makes every operation testable without a mouse.
 
 from __future__ import annotations
 
+import contextlib
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from PySide6.QtGui import QUndoStack
@@ -16,18 +17,18 @@ from app.editor.commands import (
     AddGroupCommand,
     AddItemsCommand,
     ConnectCommand,
+    ItemKind,
     MoveCommand,
     RemoveItemsCommand,
     ReorderLinkCommand,
-    SetGroupTitleCommand,
+    SetFieldCommand,
     SetParamCommand,
-    SetTitleCommand,
 )
 from app.editor.connections import PortRef, connection_problem, orient
 from app.editor.document_model import UNSET, DocumentModel
 from app.editor.fragments import remap_fragment
 from app.editor.layout import layered_positions
-from graph_runtime.document import Group, Link, LinkFrom, LinkTo, Node, Workflow
+from graph_runtime.document import Group, Link, LinkFrom, LinkTo, Node, Note, Workflow
 from graph_runtime.params import Kind
 from nodes import REGISTRY
 
@@ -43,6 +44,18 @@ class Editor:
     @property
     def workflow(self) -> Workflow:
         return self.model.workflow
+
+    @contextlib.contextmanager
+    def macro(self, text: str, count: int = 2) -> Iterator[None]:
+        """Make the edits inside one undo step (when there is more than one of them)."""
+        if count < 2:
+            yield
+            return
+        self.stack.beginMacro(text)
+        try:
+            yield
+        finally:
+            self.stack.endMacro()
 
     # ------------------------------------------------------------------ nodes
 
@@ -72,21 +85,38 @@ class Editor:
         self.stack.endMacro()
         return node_id
 
-    def delete(self, node_ids: Iterable[str] = (), link_ids: Iterable[str] = (), group_ids: Iterable[str] = ()) -> None:
-        node_ids, link_ids, group_ids = list(node_ids), list(link_ids), list(group_ids)
-        if node_ids or link_ids or group_ids:
-            self.stack.push(RemoveItemsCommand(self.model, node_ids, link_ids, group_ids))
+    def delete(
+        self,
+        node_ids: Iterable[str] = (),
+        link_ids: Iterable[str] = (),
+        group_ids: Iterable[str] = (),
+        note_ids: Iterable[str] = (),
+    ) -> None:
+        node_ids, link_ids, group_ids, note_ids = list(node_ids), list(link_ids), list(group_ids), list(note_ids)
+        if node_ids or link_ids or group_ids or note_ids:
+            self.stack.push(RemoveItemsCommand(self.model, node_ids, link_ids, group_ids, note_ids=note_ids))
 
     def move(
         self,
         positions: dict[str, tuple[tuple[float, float], tuple[float, float]]],
         group_rects: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] | None = None,
         text: str = "Move",
+        note_positions: dict[str, tuple[tuple[float, float], tuple[float, float]]] | None = None,
     ) -> None:
-        positions = {k: v for k, v in positions.items() if tuple(v[0]) != tuple(v[1])}
-        group_rects = {k: v for k, v in (group_rects or {}).items() if tuple(v[0]) != tuple(v[1])}
-        if positions or group_rects:
-            self.stack.push(MoveCommand(self.model, positions, group_rects, text))
+        def changed(pairs: dict[str, Any] | None) -> dict[str, Any]:
+            return {k: v for k, v in (pairs or {}).items() if tuple(v[0]) != tuple(v[1])}
+
+        positions, group_rects, note_positions = changed(positions), changed(group_rects), changed(note_positions)
+        if positions or group_rects or note_positions:
+            self.stack.push(MoveCommand(self.model, positions, group_rects, text, note_positions))
+
+    def _set_field(self, kind: ItemKind, item_id: str, name: str, value: Any, text: str) -> bool:
+        """Push one field change unless the value is already there; True when pushed."""
+        command = SetFieldCommand(self.model, kind, item_id, name, value, text)
+        if command.old == value:
+            return False
+        self.stack.push(command)
+        return True
 
     def set_param(self, node_id: str, name: str, value: Any, *, mergeable: bool = True) -> None:
         params = self.workflow.nodes[node_id].params
@@ -97,8 +127,18 @@ class Editor:
         self.stack.push(SetParamCommand(self.model, node_id, name, value, mergeable=mergeable))
 
     def set_title(self, node_id: str, title: str | None) -> None:
-        if self.workflow.nodes[node_id].title != title:
-            self.stack.push(SetTitleCommand(self.model, node_id, title))
+        """Rename a node; an empty title (or None) goes back to its type's title."""
+        self._set_field("node", node_id, "title", title or None, "Rename node")
+
+    def set_node_color(self, node_id: str, color: str | None) -> None:
+        """A node's header colour (#rrggbb); None goes back to the colour of its type."""
+        self._set_field("node", node_id, "color", color, "Node colour")
+
+    def set_collapsed(self, node_id: str, collapsed: bool) -> None:
+        # Expanding writes None rather than False so a file that never collapsed keeps no such key.
+        self._set_field(
+            "node", node_id, "collapsed", True if collapsed else None, "Collapse" if collapsed else "Expand"
+        )
 
     # ------------------------------------------------------------------ wires
 
@@ -171,7 +211,31 @@ class Editor:
         return group.id
 
     def set_group_title(self, group_id: str, title: str) -> None:
-        self.stack.push(SetGroupTitleCommand(self.model, group_id, title))
+        self._set_field("group", group_id, "title", title, "Rename group")
+
+    def set_group_color(self, group_id: str, color: str | None) -> None:
+        self._set_field("group", group_id, "color", color, "Group colour")
+
+    def resize_group(self, group_id: str, width: float, height: float) -> None:
+        """A new size for a group's frame (its top-left corner stays); the nodes inside stay where they are."""
+        group = self.model.group(group_id)
+        if group is not None:
+            x, y, _, _ = group.rect
+            self.move({}, {group_id: (tuple(group.rect), (x, y, float(width), float(height)))}, text="Resize group")
+
+    # ------------------------------------------------------------------ notes
+
+    def add_note(self, position: tuple[float, float], text: str = "", width: float | None = None) -> str:
+        x, y = position
+        note = Note(id=self.workflow.new_id("note"), text=text, position=(round(x), round(y)), width=width)
+        self.stack.push(AddItemsCommand(self.model, [], notes=[note], text="Add note"))
+        return note.id
+
+    def set_note_text(self, note_id: str, text: str) -> None:
+        self._set_field("note", note_id, "text", text, "Edit note")
+
+    def set_note_width(self, note_id: str, width: float) -> None:
+        self._set_field("note", note_id, "width", float(round(width)), "Resize note")
 
     def auto_layout(self, node_ids: Iterable[str], size_of: Callable[[str], tuple[float, float]]) -> None:
         new = layered_positions(self.workflow, node_ids, size_of)
@@ -181,11 +245,12 @@ class Editor:
     # ------------------------------------------------------------------ clipboard
 
     def paste(self, fragment: Workflow, offset: tuple[float, float], text: str = "Paste") -> list[str]:
+        """Add a copy of a fragment shifted by `offset`; returns the ids of the new nodes, groups and notes."""
         items = remap_fragment(self.workflow, fragment, offset)
-        if not items.nodes and not items.groups:
+        if not items.nodes and not items.groups and not items.notes:
             return []
-        self.stack.push(AddItemsCommand(self.model, items.nodes, items.links, items.groups, text=text))
-        return [node_id for node_id, _ in items.nodes]
+        self.stack.push(AddItemsCommand(self.model, items.nodes, items.links, items.groups, text, items.notes))
+        return [n for n, _ in items.nodes] + [g.id for g in items.groups] + [n.id for n in items.notes]
 
     # ------------------------------------------------------------------ after a run
 

@@ -1,6 +1,6 @@
 """Workflow fragments: what copy puts on the clipboard and paste brings back. Qt-free.
 
-A fragment is itself a Workflow (the selected nodes, the links between them and the chosen groups), so the
+A fragment is itself a Workflow (the selected nodes, the links between them, the chosen groups and notes), so the
 clipboard holds plain workflow JSON that any Loomware window, or a text editor, understands.
 """
 
@@ -9,16 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graph_runtime.document import Group, Link, LinkFrom, LinkTo, Metadata, Node, Workflow, dumps, loads
+from graph_runtime.document import Group, Link, LinkFrom, LinkTo, Metadata, Node, Note, Workflow, dumps, loads
 from graph_runtime.problems import WorkflowLoadError
 
 MIME_TYPE = "application/x-loomware-fragment+json"
 
 
-def make_fragment(workflow: Workflow, node_ids: Iterable[str], group_ids: Iterable[str] = ()) -> Workflow:
+def make_fragment(
+    workflow: Workflow, node_ids: Iterable[str], group_ids: Iterable[str] = (), note_ids: Iterable[str] = ()
+) -> Workflow:
     chosen = [n for n in node_ids if n in workflow.nodes]
     keep = set(chosen)
     groups = set(group_ids)
+    notes = set(note_ids)
     return Workflow(
         metadata=Metadata(name="Fragment"),
         nodes={n: workflow.nodes[n].model_copy(deep=True) for n in chosen},
@@ -26,7 +29,20 @@ def make_fragment(workflow: Workflow, node_ids: Iterable[str], group_ids: Iterab
             link.model_copy(deep=True) for link in workflow.links if link.from_.node in keep and link.to.node in keep
         ],
         groups=[g.model_copy(deep=True) for g in workflow.groups if g.id in groups],
+        notes=[n.model_copy(deep=True) for n in workflow.notes if n.id in notes],
     )
+
+
+def is_empty(fragment: Workflow) -> bool:
+    return not (fragment.nodes or fragment.groups or fragment.notes)
+
+
+def top_left(fragment: Workflow) -> tuple[float, float]:
+    """The top-left corner of everything in a fragment, so a paste can put it under the cursor."""
+    points = [tuple(n.position) for n in fragment.nodes.values()]
+    points += [(g.rect[0], g.rect[1]) for g in fragment.groups]
+    points += [tuple(n.position) for n in fragment.notes]
+    return (min(p[0] for p in points), min(p[1] for p in points)) if points else (0.0, 0.0)
 
 
 def fragment_text(fragment: Workflow) -> str:
@@ -46,6 +62,7 @@ class PastedItems:
     nodes: list[tuple[str, Node]]
     links: list[Link]
     groups: list[Group]
+    notes: list[Note]
 
 
 def unique_id(taken: set[str], prefix: str) -> str:
@@ -96,4 +113,13 @@ def remap_fragment(target: Workflow, fragment: Workflow, offset: tuple[float, fl
         groups.append(
             Group(id=unique_id(taken, group.id), title=group.title, rect=(x + dx, y + dy, w, h), color=group.color)
         )
-    return PastedItems(nodes, links, groups)
+    notes = [
+        Note(
+            id=unique_id(taken, note.id),
+            text=note.text,
+            position=(note.position[0] + dx, note.position[1] + dy),
+            width=note.width,
+        )
+        for note in fragment.notes
+    ]
+    return PastedItems(nodes, links, groups, notes)

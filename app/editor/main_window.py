@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -24,7 +24,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -38,11 +37,12 @@ from app.editor.canvas.node_item import NodeItem
 from app.editor.canvas.scene import GraphScene
 from app.editor.canvas.view import GraphView
 from app.editor.connections import PortRef
+from app.editor.context_menu import build_context_menu
 from app.editor.dialogs import load_error_box
 from app.editor.document_model import DocumentModel
 from app.editor.editing import Editor
 from app.editor.files import IMAGE_SUFFIXES, add_recent, example_files, load_any, recent_files
-from app.editor.fragments import MIME_TYPE, fragment_text, make_fragment, parse_fragment
+from app.editor.fragments import MIME_TYPE, fragment_text, is_empty, make_fragment, parse_fragment, top_left
 from app.editor.gallery import Gallery
 from app.editor.inspector import Inspector
 from app.editor.palette import NodePalette
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.restored_unsaved = False  # restored from an autosave: unsaved although the stack is clean
         self.diagnostics: list[Diagnostic] = []
         self.last_dialog: QWidget | None = None  # the newest non-blocking dialog (tests look at it)
+        self.last_menu: QMenu | None = None  # the newest context menu (tests look at it)
         self._palette_wire: PortRef | None = None
         self._palette_pos = QPointF()
         self._fitted = False
@@ -186,6 +187,8 @@ class MainWindow(QMainWindow):
         self._action(edit, "Select &All", self.select_all, key.StandardKey.SelectAll, "select_all")
         edit.addSeparator()
         self._action(edit, "Add &Node…", self.open_palette_at_center, key("Ctrl+Space"), "add_node")
+        self._action(edit, "Add N&ote", lambda: self.add_note(), key("N"), "add_note")
+        self._action(edit, "Re&name", self.rename_selection, key("F2"), "rename")
         self._action(edit, "&Group Selection", self.group_selection, key("Ctrl+G"), "group")
         self._action(edit, "Auto &Layout", self.auto_layout, key("Ctrl+L"), "layout")
 
@@ -214,6 +217,12 @@ class MainWindow(QMainWindow):
         self.scene.connection_refused.connect(self._on_connection_refused)
         self.scene.wire_dropped.connect(self._on_wire_dropped)
         self.scene.moved.connect(self._on_moved)
+        self.scene.note_resized.connect(self.editor.set_note_width)
+        self.scene.group_resized.connect(self.editor.resize_group)
+        self.scene.note_text_edited.connect(self._on_note_text_edited)
+        self.scene.group_title_edited.connect(self._on_group_title_edited)
+        self.scene.node_title_edited.connect(self._on_node_title_edited)
+        self.view.context_menu_requested.connect(self.show_context_menu)
         self.view.palette_requested.connect(self.open_palette)
         self.view.group_title_requested.connect(self.rename_group)
         self.view.node_activated.connect(self._focus_inspector)
@@ -292,8 +301,33 @@ class MainWindow(QMainWindow):
         self._palette_pos = pos
         self.palette.open(self._view_point(pos), port_type, wants_input=start.is_output)
 
-    def _on_moved(self, positions: dict, rects: dict) -> None:
-        self.editor.move(positions, rects)
+    def _on_moved(self, positions: dict, rects: dict, note_positions: dict) -> None:
+        self.editor.move(positions, rects, note_positions=note_positions)
+
+    def _on_note_text_edited(self, note_id: str, text: str) -> None:
+        if self.model.note(note_id) is not None:  # it may have gone (an undo) while being edited
+            self.editor.set_note_text(note_id, text)
+        self.view.setFocus()
+
+    def _on_group_title_edited(self, group_id: str, title: str) -> None:
+        if self.model.group(group_id) is not None:
+            self.editor.set_group_title(group_id, title.strip())
+        self.view.setFocus()
+
+    def _on_node_title_edited(self, node_id: str, title: str) -> None:
+        if node_id in self.workflow.nodes:
+            title = title.strip()
+            # Leaving the type's own title as it was is not a rename: the node keeps following its type.
+            same = title == self.model.node_type(node_id).title and self.workflow.nodes[node_id].title is None
+            self.editor.set_title(node_id, None if same else title or None)
+        self.view.setFocus()
+
+    def show_context_menu(self, scene_pos: QPointF, global_pos: QPoint) -> QMenu:
+        menu = build_context_menu(self, scene_pos)
+        menu.aboutToHide.connect(menu.deleteLater)  # deferred: the chosen action still runs
+        self.last_menu = menu
+        menu.popup(global_pos)
+        return menu
 
     def _view_point(self, scene_pos: QPointF) -> tuple[int, int]:
         p = self.view.mapFromScene(scene_pos)
@@ -340,43 +374,73 @@ class MainWindow(QMainWindow):
             next(iter(self.inspector.rows.values())).editor.focus_widget().setFocus()
 
     def rename_group(self, group_id: str) -> None:
-        group = self.model.group(group_id)
-        if group is None:
-            return
-        title, ok = QInputDialog.getText(self, "Group title", "Title:", text=group.title)
-        if ok and title != group.title:
-            self.editor.set_group_title(group_id, title)
+        self.scene.edit_group_title(group_id)
+
+    def rename_selection(self) -> None:
+        """F2: rename the one selected node or group in place, or edit the selected note's text."""
+        nodes, groups, notes = (
+            self.scene.selected_node_ids(),
+            self.scene.selected_group_ids(),
+            self.scene.selected_note_ids(),
+        )
+        if len(nodes) == 1:
+            self.scene.edit_node_title(nodes[0])
+        elif len(notes) == 1 and not nodes:
+            self.scene.edit_note(notes[0])
+        elif len(groups) == 1 and not nodes:
+            self.scene.edit_group_title(groups[0])
+
+    def add_note(self, scene_pos: QPointF | None = None) -> str:
+        """A new note where asked (else under the cursor), opened for typing."""
+        pos = scene_pos if scene_pos is not None else self.view.cursor_scene_pos()
+        note_id = self.editor.add_note((pos.x(), pos.y()))
+        self.scene.select_nodes([note_id])
+        self.scene.edit_note(note_id)
+        return note_id
 
     # ------------------------------------------------------------------ edit actions
 
     def delete_selection(self) -> None:
         self.editor.delete(
-            self.scene.selected_node_ids(), self.scene.selected_link_ids(), self.scene.selected_group_ids()
+            self.scene.selected_node_ids(),
+            self.scene.selected_link_ids(),
+            self.scene.selected_group_ids(),
+            self.scene.selected_note_ids(),
         )
 
     def select_all(self) -> None:
-        for item in self.scene.nodes.values():
+        for item in (*self.scene.nodes.values(), *self.scene.notes.values(), *self.scene.groups.values()):
             item.setSelected(True)
 
+    def _selection_fragment(self) -> Workflow | None:
+        fragment = make_fragment(
+            self.workflow,
+            self.scene.selected_node_ids(),
+            self.scene.selected_group_ids(),
+            self.scene.selected_note_ids(),
+        )
+        return None if is_empty(fragment) else fragment
+
     def copy(self) -> bool:
-        nodes = self.scene.selected_node_ids()
-        if not nodes:
+        fragment = self._selection_fragment()
+        if fragment is None:
             self.status("Nothing selected to copy")
             return False
-        fragment = make_fragment(self.workflow, nodes, self.scene.selected_group_ids())
         text = fragment_text(fragment)
         mime = QMimeData()
         mime.setText(text)  # plain workflow JSON: pastes into other windows and text editors
         mime.setData(MIME_TYPE, text.encode("utf-8"))
         QGuiApplication.clipboard().setMimeData(mime)
-        self.status(f"Copied {len(nodes)} node{'s' if len(nodes) != 1 else ''}")
+        count = len(fragment.nodes) + len(fragment.groups) + len(fragment.notes)
+        self.status(f"Copied {count} item{'s' if count != 1 else ''}")
         return True
 
     def cut(self) -> None:
         if self.copy():
             self.delete_selection()
 
-    def paste(self) -> list[str]:
+    def clipboard_fragment(self) -> Workflow | None:
+        """The nodes, groups and notes on the clipboard, or None when it holds none."""
         mime = QGuiApplication.clipboard().mimeData()
         text = ""
         if mime is not None and mime.hasFormat(MIME_TYPE):
@@ -384,21 +448,23 @@ class MainWindow(QMainWindow):
         elif mime is not None and mime.hasText():
             text = mime.text()
         fragment = parse_fragment(text) if text.strip() else None
-        if fragment is None or not fragment.nodes:
-            self.status("The clipboard holds no Loomware nodes")
+        return None if fragment is None or is_empty(fragment) else fragment
+
+    def paste(self, scene_pos: QPointF | None = None) -> list[str]:
+        fragment = self.clipboard_fragment()
+        if fragment is None:
+            self.status("The clipboard holds no Loomware nodes or notes")
             return []
-        left = min(n.position[0] for n in fragment.nodes.values())
-        top = min(n.position[1] for n in fragment.nodes.values())
-        target = self.view.cursor_scene_pos()
+        left, top = top_left(fragment)
+        target = scene_pos if scene_pos is not None else self.view.cursor_scene_pos()
         new_ids = self.editor.paste(fragment, (round(target.x() - left), round(target.y() - top)))
         self.scene.select_nodes(new_ids)
         return new_ids
 
     def duplicate(self) -> list[str]:
-        nodes = self.scene.selected_node_ids()
-        if not nodes:
+        fragment = self._selection_fragment()
+        if fragment is None:
             return []
-        fragment = make_fragment(self.workflow, nodes, self.scene.selected_group_ids())
         new_ids = self.editor.paste(fragment, (40, 40), text="Duplicate")
         self.scene.select_nodes(new_ids)
         return new_ids
@@ -421,9 +487,12 @@ class MainWindow(QMainWindow):
     def _actual_size(self) -> None:
         self.view.resetTransform()
 
-    def show_request(self) -> RequestDialog:
+    def show_request(self, node_id: str | None = None) -> RequestDialog:
+        """The API request for the graph, or for one node (the given one, else the one selected)."""
         nodes = self.scene.selected_node_ids()
-        dialog = RequestDialog(self.workflow, self.model.base_dir, nodes[0] if len(nodes) == 1 else None, self)
+        if node_id is None and len(nodes) == 1:
+            node_id = nodes[0]
+        dialog = RequestDialog(self.workflow, self.model.base_dir, node_id, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.last_dialog = dialog
         dialog.open()
@@ -549,6 +618,7 @@ class MainWindow(QMainWindow):
         return self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
+        self.scene.close_inline(commit=True)  # save what is being typed too
         self.workflow.touch()
         try:
             save(self.workflow, path)
@@ -736,6 +806,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.scene.close_inline(commit=True)  # text being typed counts as an edit when asked to save
         if not self.maybe_save():
             event.ignore()
             return

@@ -59,3 +59,86 @@ def tiny_png(color: tuple[int, int, int] = (200, 120, 40), size: int = 16) -> by
     buffer = io.BytesIO()
     Image.new("RGB", (size, size), color).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def double_click(window, point: QPoint) -> None:  # type: ignore[no-untyped-def]
+    QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    QApplication.processEvents()
+
+
+def context_menu(window, point: QPoint):  # type: ignore[no-untyped-def]
+    """Right-click at a viewport point; returns the menu that opened."""
+    from PySide6.QtGui import QContextMenuEvent
+
+    viewport = window.view.viewport()
+    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, point)
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, viewport.mapToGlobal(point))
+    QApplication.sendEvent(viewport, event)
+    QApplication.processEvents()
+    menu = window.last_menu
+    assert menu is not None and menu.isVisible()
+    return menu
+
+
+def choose(menu, *path: str) -> None:  # type: ignore[no-untyped-def]
+    """Trigger a menu entry by its text (without the & marks), through submenus: choose(menu, "Colour", "Red")."""
+    root = menu
+    for i, text in enumerate(path):
+        action = next(a for a in menu.actions() if a.text().replace("&", "").rstrip("…") == text.rstrip("…"))
+        if i < len(path) - 1:
+            menu = action.menu()
+        else:
+            root.hide()  # as a click does: the menu goes, then the action runs
+            action.trigger()
+    QApplication.processEvents()
+
+
+def check_undo_redo(window, start: int, before: str) -> str:  # type: ignore[no-untyped-def]
+    """Undo back to stack index `start` (the document must equal `before` byte for byte), redo all, and check
+    that the canvas mirrors the document. Returns the edited document's text."""
+    from graph_runtime.document import dumps
+
+    after = dumps(window.workflow)
+    assert after != before
+    while window.stack.index() > start:
+        window.stack.undo()
+    assert dumps(window.workflow) == before
+    while window.stack.canRedo():
+        window.stack.redo()
+    assert dumps(window.workflow) == after
+    assert_canvas_mirrors(window)
+    return after
+
+
+def assert_canvas_mirrors(window) -> None:  # type: ignore[no-untyped-def]
+    wf = window.workflow
+    scene = window.scene
+    assert set(scene.nodes) == set(wf.nodes)
+    assert set(scene.wires) == {link.id for link in wf.links}
+    assert set(scene.groups) == {g.id for g in wf.groups}
+    assert set(scene.notes) == {n.id for n in wf.notes}
+    for note in wf.notes:
+        item = scene.notes[note.id]
+        assert (item.pos().x(), item.pos().y()) == tuple(note.position) and item.text == note.text
+
+
+def save_and_reopen(window, make_window, path):  # type: ignore[no-untyped-def]
+    """Save to `path`, open it in a new window, and check the reopened document is identical."""
+    from graph_runtime.document import dumps
+
+    assert window.save_as(path)
+    other = make_window(path)
+    assert dumps(other.workflow) == dumps(window.workflow) == path.read_text()
+    assert_canvas_mirrors(other)
+    return other
+
+
+def type_text(window, qtbot, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type into whatever has the keyboard on the canvas (an in-place editor)."""
+    qtbot.keyClicks(window.view.viewport(), text)
+    QApplication.processEvents()
+
+
+def key(window, k: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:  # type: ignore[no-untyped-def]
+    QTest.keyClick(window.view.viewport(), k, modifier)
+    QApplication.processEvents()

@@ -174,3 +174,19 @@ def test_zoom_and_pan(window, qtbot) -> None:
     assert view.mapToScene(view.viewport().rect().center()).x() == pytest.approx(centre.x() - 50, abs=2)
     view.fit_all()
     assert view.zoom() <= 1.0
+
+
+def test_zooming_drops_item_caches_until_a_pan_or_a_pause(window, qtbot) -> None:
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from app.editor.canvas.view import ZOOM_SETTLE_MS
+
+    prompt, _ = build_basic(window, qtbot)
+    item = window.scene.nodes[prompt]
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    window.view.zoom_by(1.1)
+    assert item.cacheMode() == QGraphicsItem.CacheMode.NoCache  # every zoom frame repaints anyway
+    window.view.pan_by(30, 0)
+    assert item.cacheMode() == cached  # panning reuses the pixmaps
+    window.view.zoom_by(0.9)
+    qtbot.waitUntil(lambda: item.cacheMode() == cached, timeout=ZOOM_SETTLE_MS * 8)

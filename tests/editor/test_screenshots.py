@@ -65,3 +65,36 @@ def test_zoomed_out_level_of_detail(make_window, shots) -> None:
     window.view.zoom_by(0.3)
     settle()
     shots.save(window.view, "editor-zoomed-out.png")
+
+
+def test_notes_groups_colours_and_a_collapsed_node(make_window, qtbot, shots) -> None:
+    from app.editor.canvas import style
+
+    window = make_window(WORKFLOWS / "text-to-image.json")
+    ed = window.editor
+    nodes = window.workflow.nodes
+    prompts = [n for n, node in nodes.items() if node.type == "prompt"]
+    infer = next(n for n, node in nodes.items() if node.type == "image_inference")
+    window.scene.select_nodes(prompts)
+    group_id = window.group_selection()
+    ed.set_group_title(group_id, "What to draw")
+    ed.set_group_color(group_id, dict(style.PALETTE)["Teal"])
+    ed.set_node_color(infer, dict(style.PALETTE)["Purple"])
+    ed.set_title(infer, "Render")
+    model = next(n for n, node in nodes.items() if node.type == "model")
+    ed.set_collapsed(model, True)
+    x, y, _w, h = window.model.group(group_id).rect
+    ed.add_note((x, y + h + 30), "Keep the negative prompt short: long lists fight the positive one.")
+    ix, iy = nodes[infer].position
+    ed.add_note((ix + 20, iy + window.scene.nodes[infer].height + 30), "TODO: try 30 steps", width=150)
+    settle()
+    window.view.fit_all()
+    settle()
+    assert window.scene.notes and window.scene.groups
+    shots.save(window, "editor-notes-groups.png")
+    # a note being edited in place
+    note_id = window.workflow.notes[0].id
+    window.scene.edit_note(note_id)
+    qtbot.keyClicks(window.view.viewport(), "Shorter negatives read better.")
+    settle()
+    shots.save(window.view, "editor-note-editing.png")

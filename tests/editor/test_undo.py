@@ -36,6 +36,7 @@ def check_roundtrip(window, edit) -> None:  # type: ignore[no-untyped-def]
     assert set(window.scene.nodes) == set(window.workflow.nodes)
     assert set(window.scene.wires) == {link.id for link in window.workflow.links}
     assert set(window.scene.groups) == {g.id for g in window.workflow.groups}
+    assert set(window.scene.notes) == {n.id for n in window.workflow.notes}
 
 
 def test_add(opened) -> None:
@@ -107,6 +108,28 @@ def test_moving_a_group_carries_its_nodes_in_one_step(opened) -> None:
     positions = {n: (tuple(opened.workflow.nodes[n].position),) for n in ids}
     moves = {n: (p[0], (p[0][0] + 100, p[0][1])) for n, p in positions.items()}
     check_roundtrip(opened, lambda: opened.editor.move(moves, {group_id: ((x, y, w, h), (x + 100, y, w, h))}))
+
+
+def test_every_note_edit(opened) -> None:
+    ed = opened.editor
+    check_roundtrip(opened, lambda: ed.add_note((10, 20), "first"))
+    note_id = opened.workflow.notes[0].id
+    check_roundtrip(opened, lambda: ed.set_note_text(note_id, "changed"))
+    check_roundtrip(opened, lambda: ed.set_note_width(note_id, 333))
+    check_roundtrip(opened, lambda: ed.move({}, note_positions={note_id: ((10.0, 20.0), (50.0, 60.0))}))
+    ed.add_note((0, 300), "second")
+    check_roundtrip(opened, lambda: ed.delete(note_ids=[note_id]))  # undo puts it back first in the list
+
+
+def test_node_colour_collapse_and_group_colour_and_size(opened) -> None:
+    ed = opened.editor
+    first = next(iter(opened.workflow.nodes))
+    check_roundtrip(opened, lambda: ed.set_node_color(first, "#3c78c8"))
+    check_roundtrip(opened, lambda: ed.set_collapsed(first, True))
+    opened.scene.select_nodes([first])
+    group_id = opened.group_selection()
+    check_roundtrip(opened, lambda: ed.set_group_color(group_id, "#c8494d"))
+    check_roundtrip(opened, lambda: ed.resize_group(group_id, 900, 700))
 
 
 def test_auto_layout_of_the_whole_graph(opened) -> None:

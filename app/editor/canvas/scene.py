@@ -10,13 +10,16 @@ import contextlib
 from collections import defaultdict
 from typing import Any
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.editor.canvas import style
 from app.editor.canvas.group_item import GroupItem
+from app.editor.canvas.group_item import title_font as group_title_font
+from app.editor.canvas.inline_editor import InlineEditor
 from app.editor.canvas.node_item import NodeItem
+from app.editor.canvas.note_item import NoteItem
 from app.editor.canvas.wire_item import WireItem, wire_path
 from app.editor.connections import PortRef, compatible_ports, connection_problem
 from app.editor.document_model import DocumentModel
@@ -31,7 +34,12 @@ class GraphScene(QGraphicsScene):
     connect_requested = Signal(object, object)  # PortRef, PortRef
     connection_refused = Signal(str)
     wire_dropped = Signal(object, QPointF)  # the PortRef dragged from, the scene point of the drop
-    moved = Signal(dict, dict)  # node id -> (old, new) position, group id -> (old, new) rect
+    moved = Signal(dict, dict, dict)  # node id -> (old, new) position, group id -> (old, new) rect, note id -> ...
+    note_resized = Signal(str, float)  # note id, new width
+    group_resized = Signal(str, float, float)  # group id, new width and height
+    note_text_edited = Signal(str, str)  # note id, text (from the inline editor)
+    group_title_edited = Signal(str, str)
+    node_title_edited = Signal(str, str)
 
     def __init__(self, model: DocumentModel) -> None:
         super().__init__()
@@ -41,12 +49,15 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.wires: dict[str, WireItem] = {}
         self.groups: dict[str, GroupItem] = {}
+        self.notes: dict[str, NoteItem] = {}
+        self.inline: InlineEditor | None = None  # the open in-place text editor, if any
         self._wires_at: dict[str, set[str]] = defaultdict(set)  # node id -> ids of links touching it
         self._drag_from: PortRef | None = None
         self._drag_wire: QGraphicsPathItem | None = None
         self._drag_ok: set[PortRef] = set()
         self._move_start: dict[str, QPointF] = {}
         self._group_start: dict[str, tuple[float, float, float, float]] = {}
+        self._note_start: dict[str, QPointF] = {}
         self._syncing = False
         for signal, slot in self._links():
             signal.connect(slot)
@@ -66,6 +77,9 @@ class GraphScene(QGraphicsScene):
             (m.group_added, self._on_group_added),
             (m.group_removed, self._on_group_removed),
             (m.group_changed, self._on_group_changed),
+            (m.note_added, self._on_note_added),
+            (m.note_removed, self._on_note_removed),
+            (m.note_changed, self._on_note_changed),
         ]
 
     def detach(self) -> None:
@@ -78,14 +92,18 @@ class GraphScene(QGraphicsScene):
 
     def rebuild(self) -> None:
         self.cancel_wire_drag()
+        self.close_inline()
         self.clear()
         self.nodes.clear()
         self.wires.clear()
         self.groups.clear()
+        self.notes.clear()
         self._wires_at.clear()
         wf = self.model.workflow
         for group in wf.groups:
             self._on_group_added(group.id)
+        for note in wf.notes:
+            self._on_note_added(note.id)
         for node_id in wf.nodes:
             self._add_node_item(node_id)
         for link in wf.links:
@@ -119,6 +137,7 @@ class GraphScene(QGraphicsScene):
         item = self.nodes.get(node_id)
         if item is not None:
             item.update_from(self.model.workflow.nodes[node_id])
+            self.node_item_moved(item)  # collapsing moves its ports: keep the wires attached
 
     def _on_node_moved(self, node_id: str) -> None:
         item = self.nodes.get(node_id)
@@ -208,6 +227,24 @@ class GraphScene(QGraphicsScene):
         if group is not None and item is not None:
             item.update_from(group)
 
+    def _on_note_added(self, note_id: str) -> None:
+        note = self.model.note(note_id)
+        if note is not None:
+            item = NoteItem(note)
+            self.notes[note_id] = item
+            self.addItem(item)
+
+    def _on_note_removed(self, note_id: str) -> None:
+        item = self.notes.pop(note_id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_note_changed(self, note_id: str) -> None:
+        note = self.model.note(note_id)
+        item = self.notes.get(note_id)
+        if note is not None and item is not None:
+            item.update_from(note)
+
     def node_item_moved(self, item: NodeItem) -> None:
         """A node item moved (dragged or synced): its wires follow."""
         for link_id in self._wires_at.get(item.node_id, ()):
@@ -226,13 +263,31 @@ class GraphScene(QGraphicsScene):
         return [i.link_id for i in self.selectedItems() if isinstance(i, WireItem)]
 
     def selected_group_ids(self) -> list[str]:
-        return [i.group_id for i in self.selectedItems() if isinstance(i, GroupItem)]
+        chosen = {i.group_id for i in self.selectedItems() if isinstance(i, GroupItem)}
+        return [g.id for g in self.model.workflow.groups if g.id in chosen]
+
+    def selected_note_ids(self) -> list[str]:
+        chosen = {i.note_id for i in self.selectedItems() if isinstance(i, NoteItem)}
+        return [n.id for n in self.model.workflow.notes if n.id in chosen]
 
     def select_nodes(self, node_ids: list[str]) -> None:
+        """Select exactly these items: node, group and note ids alike."""
         self.clearSelection()
-        for node_id in node_ids:
-            if node_id in self.nodes:
-                self.nodes[node_id].setSelected(True)
+        for item_id in node_ids:
+            item = self.nodes.get(item_id) or self.notes.get(item_id) or self.groups.get(item_id)
+            if item is not None:
+                item.setSelected(True)
+
+    def set_item_caches(self, on: bool) -> None:
+        """Turn the pixmap caches of nodes and notes on or off. A cache pays off when panning (the same
+        pixmap is reused) and costs when zooming (every frame renders a new one, then copies it)."""
+        mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if on else QGraphicsItem.CacheMode.NoCache
+        for item in (*self.nodes.values(), *self.notes.values()):
+            item.setCacheMode(mode)
+
+    def item_at(self, pos: QPointF) -> NodeItem | NoteItem | GroupItem | None:
+        """The topmost node, note or group under a scene point (what a right-click is about)."""
+        return next((i for i in self.items(pos) if isinstance(i, NodeItem | NoteItem | GroupItem)), None)
 
     def nodes_bounds(self, node_ids: list[str]) -> QRectF:
         rect = QRectF()
@@ -319,19 +374,28 @@ class GraphScene(QGraphicsScene):
     def _capture_move_start(self) -> None:
         selected = self.selectedItems()
         chosen_nodes = {i for i in selected if isinstance(i, NodeItem)}
+        chosen_notes = {i for i in selected if isinstance(i, NoteItem)}
         self._move_start = {i.node_id: i.pos() for i in chosen_nodes}
+        self._note_start = {i.note_id: i.pos() for i in chosen_notes}
         self._group_start = {}
         for group in (i for i in selected if isinstance(i, GroupItem)):
             frame = group.mapRectToScene(group.boundingRect())
-            carried = [
+            nodes = [
                 n
                 for n in self.nodes.values()
                 if n not in chosen_nodes and frame.contains(n.mapRectToScene(n.body_rect()).center())
             ]
-            group.begin_carry(carried)
+            notes = [
+                n
+                for n in self.notes.values()
+                if n not in chosen_notes and frame.contains(n.mapRectToScene(n.boundingRect()).center())
+            ]
+            group.begin_carry([*nodes, *notes])
             self._group_start[group.group_id] = group.rect_tuple()
-            for n in carried:
+            for n in nodes:
                 self._move_start[n.node_id] = n.pos()
+            for note in notes:
+                self._note_start[note.note_id] = note.pos()
 
     def _emit_moves(self) -> None:
         positions: dict[str, Any] = {}
@@ -353,10 +417,82 @@ class GraphScene(QGraphicsScene):
             if new_rect[:2] != start_rect[:2]:
                 old_group = self.model.group(group_id)
                 rects[group_id] = (tuple(old_group.rect) if old_group else start_rect, new_rect)
+        note_positions: dict[str, Any] = {}
+        for note_id, start in self._note_start.items():
+            note_item = self.notes.get(note_id)
+            note = self.model.note(note_id)
+            if note_item is not None and note is not None and note_item.pos() != start:
+                note_positions[note_id] = (tuple(note.position), note_item.position_tuple())
         self._move_start = {}
         self._group_start = {}
-        if positions or rects:
-            self.moved.emit(positions, rects)
+        self._note_start = {}
+        if positions or rects or note_positions:
+            self.moved.emit(positions, rects, note_positions)
+
+    # in-place text editing
+
+    def edit_note(self, note_id: str) -> InlineEditor | None:
+        note, item = self.model.note(note_id), self.notes.get(note_id)
+        if note is None or item is None:
+            return None
+        font = NoteItem.text_font()
+        return self._open_inline(
+            note.text, item.text_rect(), font, style.NOTE_EDIT_FILL, True, self.note_text_edited, note_id
+        )
+
+    def edit_group_title(self, group_id: str) -> InlineEditor | None:
+        group, item = self.model.group(group_id), self.groups.get(group_id)
+        if group is None or item is None:
+            return None
+        font = group_title_font()
+        return self._open_inline(
+            group.title, item.title_rect(), font, style.EDIT_FILL, False, self.group_title_edited, group_id
+        )
+
+    def edit_node_title(self, node_id: str) -> InlineEditor | None:
+        node, item = self.model.workflow.nodes.get(node_id), self.nodes.get(node_id)
+        if node is None or item is None:
+            return None
+        font = NodeItem.title_font()
+        return self._open_inline(
+            item.title, item.title_rect(), font, style.EDIT_FILL, False, self.node_title_edited, node_id
+        )
+
+    def _open_inline(
+        self, text: str, rect: QRectF, font: QFont, fill: QColor, multiline: bool, done: Any, item_id: str
+    ) -> InlineEditor:
+        self.close_inline(commit=True)
+        margin = style.NOTE_PAD if multiline else 2.0
+        editor = InlineEditor(text, rect, font, fill, multiline=multiline, margin=margin)
+        editor.committed.connect(lambda value: self._inline_done(editor, lambda: done.emit(item_id, value)))
+        editor.cancelled.connect(lambda: self._inline_done(editor, None))
+        self.addItem(editor)
+        self.inline = editor
+        editor.start()
+        return editor
+
+    def _inline_done(self, editor: InlineEditor, report: Any) -> None:
+        if self.inline is editor:
+            self.inline = None
+        # Removed on the next turn of the event loop: this runs inside the editor's own key or focus handler.
+        QTimer.singleShot(0, lambda: self._dispose(editor))
+        if report is not None:
+            report()
+
+    def _dispose(self, editor: QGraphicsItem) -> None:
+        if editor.scene() is self:
+            self.removeItem(editor)
+
+    def close_inline(self, commit: bool = False) -> None:
+        """End the in-place edit, if one is open: keep its text or drop it."""
+        editor, self.inline = self.inline, None
+        if editor is None:
+            return
+        if commit:
+            editor.finish(True)
+        else:
+            editor.finished = True  # disarmed: removing it must not commit
+        self._dispose(editor)
 
     # wires
 
