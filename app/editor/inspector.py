@@ -134,7 +134,11 @@ class Inspector(QWidget):
             editor.edited.connect(lambda value, mergeable, name=param.name: self._edited(name, value, mergeable))
             reset = QToolButton()
             reset.setText("↺")
-            reset.setToolTip(f"Unset {param.name}: leave it out of the request so the API default applies")
+            reset.setToolTip(
+                f"Unset {param.name}: leave it out of the request so the API default applies"
+                if param.api
+                else f"Unset {param.name}: back to its default"
+            )
             reset.clicked.connect(lambda _checked=False, name=param.name: self._edited(name, UNSET, False))
             problems = QLabel()
             problems.setWordWrap(True)
@@ -152,7 +156,7 @@ class Inspector(QWidget):
             label = QLabel(param.name + ("*" if param.required else ""))
             tip = param.help + (f"\nAllowed: {param.range_text}" if param.range_text else "")
             if param.default is not None:
-                tip += f"\nAPI default: {param.default}"
+                tip += f"\n{'API default' if param.api else 'Default'}: {param.default}"
             if not param.api:
                 tip += "\nEditor setting: never sent to the API."
             label.setToolTip(tip)

@@ -177,7 +177,10 @@ class EnumEditor(ParamEditor):
         # long choices (scheduler names) must not widen the inspector past its dock
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(12)
-        unset = UNSET_CHOICE if param.default is None else f"(unset: API default, {param.default})"
+        if param.default is None:
+            unset = UNSET_CHOICE
+        else:  # editor-only settings have a default of their own, not the API's
+            unset = f"(unset: {'API default, ' if param.api else ''}{param.default})"
         self.combo.addItem(unset)
         self.combo.addItems(list(param.choices))
         self.combo.activated.connect(self._chosen)
