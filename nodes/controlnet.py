@@ -52,8 +52,8 @@ CONTROLNET_PREPROCESS = NodeType(
     inputs=(InputPort("image", PortType.IMAGE, help="The image to extract structure from."),),
     params=(
         derive(api.PREPROCESSOR_TYPE, initial="canny"),
-        derive(api.WIDTH, required=False, help="Width of the guide image (128-2048, divisible by 64)."),
-        derive(api.HEIGHT, required=False, help="Height of the guide image (128-2048, divisible by 64)."),
+        derive(api.WIDTH, required=False),
+        derive(api.HEIGHT, required=False),
         api.CANNY_LOW,
         api.CANNY_HIGH,
         api.OPENPOSE_HANDS_AND_FACE,

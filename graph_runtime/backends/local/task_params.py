@@ -253,7 +253,6 @@ def read_inference(task: JsonDict, task_uuid: str) -> InferenceRequest:
 
 def read_preprocess(task: JsonDict, task_uuid: str) -> PreprocessRequest:
     r = _Reader(task)
-    size = Param("size", Kind.INT, minimum=64, maximum=2048)
     low, high = r.get(P_CANNY_LOW), r.get(P_CANNY_HIGH)
     if low > high:
         raise invalid("lowThresholdCanny", f"{low} is above highThresholdCanny {high}")
@@ -262,8 +261,8 @@ def read_preprocess(task: JsonDict, task_uuid: str) -> PreprocessRequest:
         task_type=task["taskType"],
         input_image=r.get(Param("inputImage", Kind.STRING, required=True, min_length=1)),
         preprocessor=r.get(P_PREPROCESSOR),
-        width=r.get(size, name="width"),
-        height=r.get(size, name="height"),
+        width=r.get(api.derive(P_WIDTH, required=False)),
+        height=r.get(api.derive(P_HEIGHT, required=False)),
         low_threshold=low,
         high_threshold=high,
         output=read_output(r),
