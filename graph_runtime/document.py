@@ -123,7 +123,12 @@ def to_data(workflow: Workflow) -> dict[str, Any]:
 def dumps(workflow: Workflow) -> str:
     """The canonical text of a workflow: stable key order, two-space indent, one value per line (short
     number pairs such as positions stay on one line), a final newline."""
-    return _format(to_data(workflow), "") + "\n"
+    return dumps_data(to_data(workflow))
+
+
+def dumps_data(data: dict[str, Any]) -> str:
+    """The canonical text of workflow data already turned into JSON types (see `to_data`)."""
+    return _format(data, "") + "\n"
 
 
 def _format(value: Any, indent: str) -> str:

@@ -11,18 +11,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
+import os
 import re
-from collections.abc import Mapping
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from graph_runtime.atomic import create_exclusive, write_text_atomic
+from graph_runtime.atomic import write_text_atomic
 from graph_runtime.naming import render_filename
 from graph_runtime.plan import PlannedOutput
-from graph_runtime.png_metadata import embed_png_text, is_png, metadata_entries, sidecar_path, sidecar_text
+from graph_runtime.png_metadata import (
+    SIDECAR_SUFFIX,
+    TASK_KEY,
+    WORKFLOW_KEY,
+    embed_png_text,
+    is_png,
+    metadata_entries,
+    sidecar_path,
+)
 
 JsonDict = dict[str, Any]
 PREVIEW_DIR = ".previews"
@@ -81,8 +93,23 @@ def redact_task(task: Mapping[str, Any]) -> JsonDict:
 # ---------------------------------------------------------------------------------------------- writing
 
 
+@dataclass
+class StagedImage:
+    """An image (and its sidecar) written and flushed to disk under temporary names in its folder, not yet named.
+
+    Staging holds the slow part (the fsync) and may run for many images at once; `OutputWriter.commit` then gives
+    it the first free name with one hard link, which never replaces an existing file.
+    """
+
+    folder: Path
+    stem: str
+    ext: str
+    tmp: Path
+    sidecar_tmp: Path | None = None
+
+
 class OutputWriter:
-    """Writes a run's images. One per run; safe to call from one event loop (writes are quick and atomic)."""
+    """Writes a run's images. One per run; thread-safe, so many images can be staged at once from a thread pool."""
 
     def __init__(
         self, out_dir: Path, run_id: str, *, workflow_name: str, workflow_text: str | None, started: datetime
@@ -90,14 +117,52 @@ class OutputWriter:
         self.out_dir = Path(out_dir)
         self.run_id = run_id
         self.workflow_name = workflow_name
-        self.workflow_text = workflow_text
         self.started = started
+        self._lock = threading.Lock()
+        self._workflow_text = workflow_text
+        self._workflow_source: Callable[[], str] | None = None
+        self._sidecar_fragment: str | None = None  # the workflow as it sits inside every sidecar
+
+    @property
+    def workflow_text(self) -> str | None:
+        if self._workflow_source is not None:
+            self.prepare()
+        return self._workflow_text
+
+    @workflow_text.setter
+    def workflow_text(self, text: str | None) -> None:
+        with self._lock:
+            self._workflow_text, self._workflow_source, self._sidecar_fragment = text, None, None
+
+    def defer_workflow_text(self, source: Callable[[], str]) -> None:
+        """Make the embedded workflow text only when needed (or when `prepare` runs while the run is idle)."""
+        with self._lock:
+            self._workflow_text, self._workflow_source, self._sidecar_fragment = None, source, None
+
+    def prepare(self) -> None:
+        """Build what every file of the run shares, once: the workflow text and its sidecar form.
+
+        Both take milliseconds of pure Python for a big graph; the executor calls this in a worker thread while
+        it waits on the network, so the images that come later do not pay for it (nor re-do it per image).
+        """
+        with self._lock:
+            if self._workflow_source is not None:
+                self._workflow_text = self._workflow_source()
+                self._workflow_source = None
+            if self._sidecar_fragment is None and self._workflow_text is not None:
+                self._sidecar_fragment = _nested(json.loads(self._workflow_text))
 
     @property
     def preview_dir(self) -> Path:
         return self.out_dir / PREVIEW_DIR / self.run_id
 
     def write(self, output: PlannedOutput, index: int, data: bytes, *, seed: int | None, task: JsonDict | None) -> Path:
+        """Stage and commit one image: its path (never an existing file's)."""
+        return self.commit(self.stage(output, index, data, seed=seed, task=task))
+
+    def stage(
+        self, output: PlannedOutput, index: int, data: bytes, *, seed: int | None, task: JsonDict | None
+    ) -> StagedImage:
         ext = sniff_ext(data) or FORMAT_EXT.get(str((task or {}).get("outputFormat", "")).upper(), "png")
         if output.kind == "preview":
             folder = self.preview_dir
@@ -115,13 +180,53 @@ class OutputWriter:
                 "time": self.started.strftime("%H%M%S"),
             }
             stem = render_filename(pattern, values)
+        self.prepare()
         sent = redact_task(task) if task else None
-        entries = metadata_entries(self.workflow_text, sent)
-        body = embed_png_text(data, entries) if ext == "png" and entries else data
-        path = _create_unique(folder, stem, ext, body)
-        if ext != "png" and entries:
-            write_text_atomic(sidecar_path(path), sidecar_text(self.workflow_text, sent))
-        return path
+        workflow_text = self._workflow_text
+        body = data
+        sidecar: bytes | None = None
+        if ext == "png":
+            entries = metadata_entries(workflow_text, sent)
+            if entries:
+                body = embed_png_text(data, entries)
+        elif workflow_text is not None or sent is not None:
+            sidecar = self._sidecar_text(sent).encode("utf-8")
+        staged = StagedImage(folder, stem, ext, _write_durable_temp(folder, f"{stem}.{ext}", body))
+        try:
+            if sidecar is not None:
+                staged.sidecar_tmp = _write_durable_temp(folder, f"{stem}.{ext}{SIDECAR_SUFFIX}", sidecar)
+        except BaseException:
+            self.discard(staged)
+            raise
+        return staged
+
+    def commit(self, staged: StagedImage) -> Path:
+        """Link a staged image to `stem.ext`, else `stem-1.ext`, `stem-2.ext`, ...; its sidecar follows it.
+
+        The temporary names are removed whatever happens.
+        """
+        try:
+            path = _link_unique(staged.folder, staged.stem, staged.ext, staged.tmp)
+            if staged.sidecar_tmp is not None:
+                os.replace(staged.sidecar_tmp, sidecar_path(path))
+            return path
+        finally:
+            self.discard(staged)
+
+    def discard(self, staged: StagedImage) -> None:
+        for tmp in (staged.tmp, staged.sidecar_tmp):
+            if tmp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+
+    def _sidecar_text(self, sent: JsonDict | None) -> str:
+        """png_metadata.sidecar_text, with the workflow part made once per run instead of once per image."""
+        parts = []
+        if self._sidecar_fragment is not None:
+            parts.append(f"  {json.dumps(WORKFLOW_KEY)}: {self._sidecar_fragment}")
+        if sent is not None:
+            parts.append(f"  {json.dumps(TASK_KEY)}: {_nested(sent)}")
+        return "{\n" + ",\n".join(parts) + "\n}\n" if parts else "{}\n"
 
     def write_report(self, report: RunReport) -> Path:
         path = self.out_dir / REPORT_DIR / f"{self.run_id}.json"
@@ -130,12 +235,40 @@ class OutputWriter:
         return path
 
 
-def _create_unique(folder: Path, stem: str, ext: str, data: bytes) -> Path:
-    """`stem.ext`, else `stem-1.ext`, `stem-2.ext`, ...: an existing file is never replaced."""
+def _nested(value: Any) -> str:
+    """`value` as json.dumps(indent=2) writes it one level deep in an object (JSON text holds no raw newline)."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+
+
+def _write_durable_temp(folder: Path, name: str, data: bytes) -> Path:
+    """`data` in a new hidden file beside `name`, flushed to disk before anything links to it."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    except FileNotFoundError:  # the folder's first file (cheaper than a mkdir call before every file)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def _link_unique(folder: Path, stem: str, ext: str, tmp: Path) -> Path:
+    """Hard-link `tmp` to the first free name: linking fails when the name exists, even under a concurrent writer,
+    so an existing file is never replaced."""
     for n in range(MAX_SUFFIX):
         path = folder / (f"{stem}.{ext}" if n == 0 else f"{stem}-{n}.{ext}")
-        if not path.exists() and create_exclusive(path, data):
-            return path
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            continue
+        return path
     raise FileExistsError(f"no free file name for {stem}.{ext} in {folder}")
 
 

@@ -10,14 +10,20 @@ budget, honouring Retry-After; 400/401/402/403 are never retried.
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
+import os
+import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
+import httpcore  # noqa: F401 - httpx imports it on the first client (30+ ms); pay that at import, not in a run
 import httpx
 from tenacity import (
     AsyncRetrying,
@@ -35,6 +41,65 @@ log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT = "https://api.runware.ai"
 #: HTTP statuses worth another try; everything else in 4xx is the caller's mistake and final.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+# ---------------------------------------------------------------------------------------------- TLS
+
+
+class _DeferredTrustContext(ssl.SSLContext):
+    """A verifying client TLS context (as ssl.create_default_context makes) that loads its CA bundle on first use.
+
+    Loading the bundle takes 30-100 ms. A client of a plain-http server (`loomware serve`, loopback) never needs
+    it; an https client starts loading it in a thread when it is made, overlapping DNS and the TCP connect.
+    Every handshake waits for the bundle, so nothing is ever verified against an empty trust store.
+    """
+
+    _cafile: str | None
+    _capath: str | None
+    _loaded: bool
+    _lock: threading.Lock
+
+    def __new__(cls, cafile: str | None = None, capath: str | None = None) -> _DeferredTrustContext:
+        ctx = super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname by default
+        ctx._cafile, ctx._capath, ctx._loaded, ctx._lock = cafile, capath, False, threading.Lock()
+        if keylog := os.environ.get("SSLKEYLOGFILE"):  # as create_default_context does
+            ctx.keylog_filename = keylog
+        return ctx
+
+    def load_trust(self) -> None:
+        if self._loaded:
+            return
+        with self._lock:
+            if not self._loaded:
+                self.load_verify_locations(cafile=self._cafile, capath=self._capath)  # releases the GIL
+                self._loaded = True
+
+    def prefetch(self) -> None:
+        if not self._loaded:
+            threading.Thread(target=self.load_trust, name="loomware-tls", daemon=True).start()
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self.load_trust()
+        return super().wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+        self.load_trust()
+        return super().wrap_bio(*args, **kwargs)
+
+
+@functools.cache
+def _trust_context(cafile: str | None, capath: str | None) -> _DeferredTrustContext:
+    """One context per CA source for the whole process: every client after the first gets it loaded."""
+    return _DeferredTrustContext(cafile, capath)
+
+
+def default_tls_context() -> _DeferredTrustContext:
+    """The CA source httpx would use: SSL_CERT_FILE, else SSL_CERT_DIR, else certifi's bundle."""
+    if cafile := os.environ.get("SSL_CERT_FILE"):
+        return _trust_context(cafile, None)
+    if capath := os.environ.get("SSL_CERT_DIR"):
+        return _trust_context(None, capath)
+    return _trust_context(certifi.where(), None)
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -224,8 +289,15 @@ class RunwareBackend(Backend):
         self.policy = retry or RetryPolicy()
         timeout = httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout)
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        self._client = client or httpx.AsyncClient(timeout=timeout, limits=limits)
-        self._own_client = client is None
+        if client is None:
+            tls = default_tls_context()
+            if self.endpoint.startswith("https://"):
+                tls.prefetch()  # the first request needs it: load it while DNS and the connect run
+            client = httpx.AsyncClient(timeout=timeout, limits=limits, verify=tls)
+            self._own_client = True
+        else:
+            self._own_client = False
+        self._client = client
         self._on_retry = on_retry
         self.retry_log: list[RetryNote] = []
         self.requests_sent = 0

@@ -160,7 +160,7 @@ async def test_async_delivery_is_polled_with_progress(run: Run, fake: FakeRunwar
 
 async def test_download_failure_fails_only_that_output(run: Run, fake: FakeRunware):
     fake.download_faults.extend(["404"])
-    report = await run(g.text_to_image(numberResults=2).workflow())
+    report = await run(g.text_to_image(numberResults=2).workflow(), inline_images=False)  # images by URL
     assert report.status == "failed"
     assert len(report.files) == 1  # the other image is kept
     failed = run.of("node_failed", "save")[0]
@@ -171,7 +171,7 @@ async def test_transient_faults_lose_no_image(run: Run, fake: FakeRunware):
     fake.faults.extend([Fault("429", retry_after="0"), Fault("drop"), Fault("500"), Fault("malformed")])
     fake.download_faults.extend(["503", "drop"])
     retry = RetryPolicy(attempts=6, initial=0.01, jitter=0.01, read_timeout=5.0)
-    report = await run(g.branches(3).workflow(), retry=retry)
+    report = await run(g.branches(3).workflow(), retry=retry, inline_images=False)  # images by URL
     assert report.status == "ok" and len(report.files) == 3, report.errors
     assert report.retries == 6 and fake.attempts == 2 + 4
     assert not run.of("node_failed")
