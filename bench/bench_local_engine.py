@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -112,20 +110,14 @@ def bench_lora_switch(catalog: Any) -> None:
 
 def bench_server(catalog: Any, clients: int) -> None:
     import httpx
-    import uvicorn
 
     from graph_runtime.backends.local.backend import LocalBackend
     from graph_runtime.backends.local.server import create_app
+    from tests.loopback import ServerThread
 
     engine = LocalBackend(catalog, device="cpu", dtype="float32")
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), log_level="warning"))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    server = ServerThread(create_app(engine)).start()
+    url = f"{server.url}/v1"
 
     async def run() -> tuple[list[int], float]:
         async with httpx.AsyncClient(timeout=600) as client:
@@ -140,8 +132,7 @@ def bench_server(catalog: Any, clients: int) -> None:
     ok = codes.count(200)
     print(f"server: {clients} concurrent clients, {ok} answered 200, {clients - ok} failed or dropped, "
           f"{elapsed:.2f} s total, {ok / elapsed:.1f} images/s (64 px, 4 steps, one inference at a time)")  # fmt: skip
-    server.should_exit = True
-    thread.join(10)
+    server.stop()
 
 
 def main() -> None:

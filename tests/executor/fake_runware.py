@@ -14,20 +14,19 @@ import io
 import json
 import random
 import re
-import socket
 import threading
-import time
 import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.loopback import ServerThread
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 FORMATS = {
@@ -335,42 +334,6 @@ def _err(code: str, message: str, tid: str, kind: str, parameter: str | None) ->
     return out
 
 
-class ServerThread:
-    """uvicorn on 127.0.0.1 with a free port, in a daemon thread."""
-
-    def __init__(self, app: Any) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
-        sock.bind(("127.0.0.1", 0))
-        self.sock = sock
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="critical", lifespan="off", access_log=False, backlog=512)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.run(self.server.serve(sockets=[self.sock]))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
-
-
 def serve(fake: FakeRunware) -> ServerThread:
     server = ServerThread(fake.app()).start()
     fake.url = server.url
@@ -385,7 +348,7 @@ def main() -> None:
     fake = FakeRunware(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
     server = ServerThread(fake.app())
     print(server.url, flush=True)
-    server._run()
+    server.run()
 
 
 if __name__ == "__main__":

@@ -4,14 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from PIL import Image
 
 from graph_runtime.backends.local import demo_models as demo
@@ -25,6 +21,7 @@ from graph_runtime.png_metadata import read_embedded_workflow
 from graph_runtime.run import RunOptions, run_workflow
 from nodes import REGISTRY
 from tests.conftest import WORKFLOWS
+from tests.loopback import ServerThread
 
 pytestmark = pytest.mark.local
 
@@ -52,18 +49,8 @@ OVERRIDES: dict[str, list[str]] = {
 @pytest.fixture(scope="module")
 def server_url(demo_catalog: Catalog) -> Iterator[str]:
     engine = LocalBackend(demo_catalog, device="cpu", dtype="float32")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(engine, api_key=KEY), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
+    with ServerThread(create_app(engine, api_key=KEY)) as server:
+        yield server.url
 
 
 def test_every_example_has_overrides() -> None:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import http.server
-import socket
 import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from graph_runtime.backends.local.backend import LocalBackend
 from graph_runtime.backends.local.catalog import Catalog
 from graph_runtime.backends.local.server import create_app
 from tests.local.helpers import inference, shape_png, task_uuid
+from tests.loopback import ServerThread
 
 pytestmark = pytest.mark.local
 
@@ -28,20 +27,8 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 @pytest.fixture(scope="module")
 def base_url(demo_catalog: Catalog) -> Iterator[str]:
     engine = LocalBackend(demo_catalog, device="cpu", dtype="float32", allow_remote_images=True)
-    app = create_app(engine, api_key=KEY, max_body_bytes=1_000_000)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    server.config.fd = None
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
+    with ServerThread(create_app(engine, api_key=KEY, max_body_bytes=1_000_000), lifespan="on") as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
