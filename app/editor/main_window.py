@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.problems_dock, self.gallery_dock)
         self.problems_dock.raise_()
         self.resizeDocks([self.inspector_dock], [360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.problems_dock], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([self.problems_dock], [240], Qt.Orientation.Vertical)  # room for a row of thumbnails
         run_bar = QToolBar("Run", self)
         run_bar.setObjectName("runBar")
         run_bar.setMovable(False)
@@ -711,7 +711,8 @@ class MainWindow(QMainWindow):
         if not out_dir.is_absolute():
             out_dir = self.model.base_dir / out_dir
         backend = settings.default_backend
-        api_key = config.get_api_key() if backend == "cloud" else None
+        # The cloud and any Runware-compatible server at a URL take the key; the in-process engine needs none.
+        api_key = config.get_api_key() if backend != "local" else None
         return RunOptions(
             backend=backend, api_key=api_key, out_dir=out_dir, default_output_format=settings.default_save_format
         )

@@ -74,4 +74,5 @@ class RunPanel(QWidget):
         self.status.setText(message or {"ok": "Done", "failed": "Failed", "cancelled": "Cancelled"}.get(status, status))
         if total_cost is not None:
             self.total_cost = total_cost
-            self.cost.setText(f"Cost ${total_cost:.4f}")
+            # A free run (the local engine) or one that failed before any cost says nothing about money.
+            self.cost.setText(f"Cost ${total_cost:.4f}" if total_cost else "")

@@ -38,7 +38,6 @@ class RunController(QObject):
         self._bridge.failed.connect(self._on_failed, queued)
         self._thread: threading.Thread | None = None
         self._cancel: CancelToken | None = None
-        self.backend_override: Any = None  # a Backend instance for tests and embedding
 
     @property
     def running(self) -> bool:
@@ -51,7 +50,6 @@ class RunController(QObject):
         self._cancel = CancelToken()
         cancel = self._cancel
         bridge = self._bridge
-        backend = self.backend_override
 
         def sink(event: Event) -> None:
             bridge.event.emit(event)
@@ -61,9 +59,7 @@ class RunController(QObject):
                 from graph_runtime.run import run_workflow
 
                 report = asyncio.run(
-                    run_workflow(
-                        snapshot, base_dir=base_dir, options=options, sink=sink, cancel=cancel, backend=backend
-                    )
+                    run_workflow(snapshot, base_dir=base_dir, options=options, sink=sink, cancel=cancel)
                 )
             except Exception as exc:
                 bridge.failed.emit(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)

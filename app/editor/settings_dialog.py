@@ -56,7 +56,7 @@ class SettingsDialog(QDialog):
         self.local = QRadioButton("Local engine on this computer")
         self.custom = QRadioButton("A Runware-compatible server at a URL:")
         self.url = QLineEdit()
-        self.url.setPlaceholderText("http://127.0.0.1:8188/v1")
+        self.url.setPlaceholderText("http://127.0.0.1:8420  (loomware serve's default)")
         self.group = QButtonGroup(self)
         for button in (self.cloud, self.local, self.custom):
             self.group.addButton(button)

@@ -1,5 +1,6 @@
 """Editor tests drive real widgets offscreen, as a person would: keys into the palette, mouse drags on the
-canvas viewport, edits in the inspector. Every test gets its own data, config and cache folders."""
+canvas viewport, edits in the inspector. Every test gets its own data, config and cache folders and no
+keyring. Runs go to a real Runware-compatible server on loopback (tests/executor/fake_runware.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.executor.fake_runware import FakeRunware, serve
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "workflows"
 SCREENSHOTS = ROOT / "tests" / "_output" / "screenshots"
@@ -22,8 +25,25 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LOOMWARE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LOOMWARE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("LOOMWARE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # never the user's keyring
     monkeypatch.delenv("RUNWARE_API_KEY", raising=False)
+    monkeypatch.setenv("LOOMWARE_MODELS_DIR", str(tmp_path / "models"))  # an empty catalogue unless a test sets one
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def runware_server() -> Iterator[FakeRunware]:
+    """One loopback server for the session; `runware` resets its state for each test."""
+    fake = FakeRunware()
+    thread = serve(fake)
+    yield fake
+    thread.stop()
+
+
+@pytest.fixture
+def runware(runware_server: FakeRunware) -> FakeRunware:
+    runware_server.reset()
+    return runware_server
 
 
 @pytest.fixture(scope="session", autouse=True)
