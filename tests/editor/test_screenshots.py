@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
+from app.editor.canvas.node_item import LOD_TEXT
 from tests.editor.conftest import WORKFLOWS
 
 pytestmark = pytest.mark.qt
@@ -28,7 +29,8 @@ def test_example_workflow_with_inspector(make_window, shots) -> None:
     settle()
     window.view.fit_all()
     settle()
-    shots.save(window, "editor-example.png")
+    assert window.inspector.node_id == infer
+    assert shots.save(window, "editor-example.png").stat().st_size > 0
 
 
 def test_palette_open(make_window, qtbot, shots) -> None:
@@ -37,7 +39,9 @@ def test_palette_open(make_window, qtbot, shots) -> None:
     window.open_palette(window.view.mapToScene(window.view.viewport().rect().center()) + QPointF(-150, -100))
     qtbot.keyClicks(window.palette.search, "mod")
     settle()
-    shots.save(window, "editor-palette.png")
+    assert window.palette.isVisible()
+    assert window.palette.list.count() >= 1 and window.palette.list.item(0).text().startswith("Model")
+    assert shots.save(window, "editor-palette.png").stat().st_size > 0
 
 
 def test_validation_errors(make_window, shots) -> None:
@@ -64,7 +68,8 @@ def test_zoomed_out_level_of_detail(make_window, shots) -> None:
     window.view.fit_all()
     window.view.zoom_by(0.3)
     settle()
-    shots.save(window.view, "editor-zoomed-out.png")
+    assert window.view.transform().m11() < LOD_TEXT  # nodes now paint without text
+    assert shots.save(window.view, "editor-zoomed-out.png").stat().st_size > 0
 
 
 def test_notes_groups_colours_and_a_collapsed_node(make_window, qtbot, shots) -> None:
