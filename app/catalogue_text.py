@@ -58,14 +58,3 @@ def catalogue_text(registry: Registry) -> str:
             lines.append(f"    set  {p.name}: {'; '.join(bits)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def markdown_table(registry: Registry) -> str:
-    """The parameter table of the README, generated from the declarations."""
-    rows = ["| node | parameter | type | allowed | default |", "| --- | --- | --- | --- | --- |"]
-    for nt in registry:
-        for p in nt.params:
-            default = "" if p.default is None else f"`{p.default}`"
-            allowed = p.range_text.replace("|", "\\|")
-            rows.append(f"| {nt.id} | {p.name} | {p.kind} | {allowed} | {default} |")
-    return "\n".join(rows)

@@ -33,27 +33,3 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, durable: bo
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"), durable=durable)
-
-
-def create_exclusive(path: str | os.PathLike[str], data: bytes) -> bool:
-    """Create `path` with `data` only if nothing is there yet; False when the name is taken.
-
-    The file appears whole: it is written beside and hard-linked into place, and linking fails when the
-    name exists, so an existing file is never overwritten even by a concurrent writer.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)

@@ -88,9 +88,6 @@ class Workflow(_Model):
             if link.to.node == node_id and (input_name is None or link.to.input == input_name):
                 yield link
 
-    def links_from(self, node_id: str) -> Iterator[Link]:
-        return (link for link in self.links if link.from_.node == node_id)
-
     def new_id(self, prefix: str) -> str:
         """A node, link, group or note id not used yet: prefix, prefix_2, prefix_3, ..."""
         taken = {

@@ -115,9 +115,6 @@ class Plan:
     tasks: list[PlannedTask] = field(default_factory=list)  # dependency order
     outputs: list[PlannedOutput] = field(default_factory=list)
 
-    def task(self, uuid: str) -> PlannedTask:
-        return next(t for t in self.tasks if t.uuid == uuid)
-
     def to_api(self) -> list[JsonDict]:
         """The exact JSON array the API takes, placeholders where a value comes from an earlier task."""
         return [t.to_api() for t in self.tasks]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -256,7 +255,3 @@ def _check_reachability(v: _Validation, graph: nx.DiGraph) -> None:
             v.report(
                 node_id, None, "not_used", "warning", "leads to no Save Image or Preview Image node, so it will not run"
             )
-
-
-def iter_errors(diagnostics: list[Diagnostic]) -> Iterator[Diagnostic]:
-    return (d for d in diagnostics if d.severity == "error")
