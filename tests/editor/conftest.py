@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.executor.fake_runware import FakeRunware, serve
+from tests.executor.fake_runware import FakeRunware
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "workflows"
@@ -31,19 +31,10 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture(scope="session")
-def runware_server() -> Iterator[FakeRunware]:
-    """One loopback server for the session; `runware` resets its state for each test."""
-    fake = FakeRunware()
-    thread = serve(fake)
-    yield fake
-    thread.stop()
-
-
 @pytest.fixture
-def runware(runware_server: FakeRunware) -> FakeRunware:
-    runware_server.reset()
-    return runware_server
+def runware(fake_api_server: FakeRunware) -> FakeRunware:
+    fake_api_server.reset()
+    return fake_api_server
 
 
 @pytest.fixture(scope="session", autouse=True)

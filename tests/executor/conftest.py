@@ -4,7 +4,6 @@ cache/config folders so no test touches the user's files or keyring."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helper modules beside this file
 
-from fake_runware import FakeRunware, serve
+from fake_runware import FakeRunware
 
 from graph_runtime.backends.runware import RetryPolicy
 from graph_runtime.document import Workflow
@@ -23,18 +22,10 @@ from graph_runtime.run import RunOptions, RunReport, run_workflow
 FAST_RETRY = RetryPolicy(attempts=4, initial=0.01, max_wait=2.0, jitter=0.01, budget=30.0, read_timeout=5.0)
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[FakeRunware]:
-    fake = FakeRunware()
-    thread = serve(fake)
-    yield fake
-    thread.stop()
-
-
 @pytest.fixture
-def fake(server: FakeRunware) -> FakeRunware:
-    server.reset()
-    return server
+def fake(fake_api_server: FakeRunware) -> FakeRunware:
+    fake_api_server.reset()
+    return fake_api_server
 
 
 @pytest.fixture(autouse=True)
